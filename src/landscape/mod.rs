@@ -1,0 +1,64 @@
+//! Loss landscapes f: ℝᵈ → ℝ with exact derivatives (math spec §1).
+//!
+//! Every landscape gives the value f, the gradient g = ∇f, the Hessian H = ∇²f and the third-derivative
+//! contraction dH[u] = T[·,·,u] (the directional derivative of the Hessian), which Milstein and the
+//! ∇tr Σ_B term of S-USAM need. Matrices are row-major `d×d` slices (see [`crate::linalg`]).
+//! Implementations must not allocate in these methods: they run inside the per-step loop.
+
+pub mod quadratic;
+
+pub use quadratic::Quadratic;
+
+use std::fmt::Debug;
+
+/// A twice (thrice) differentiable loss.
+pub trait Landscape: Send + Sync + Debug {
+    /// Dimension d of the parameter x.
+    fn dim(&self) -> usize;
+    /// f(x).
+    fn value(&self, x: &[f64]) -> f64;
+    /// g = ∇f(x), written into `g` (length d).
+    fn gradient(&self, x: &[f64], g: &mut [f64]);
+    /// H = ∇²f(x), written row-major into `h` (length d²).
+    fn hessian(&self, x: &[f64], h: &mut [f64]);
+    /// dH[u] = Σ_k ∂_k H(x) u_k = T[·,·,u], written row-major into `t` (length d²).
+    fn third(&self, x: &[f64], u: &[f64], t: &mut [f64]);
+    /// Short name, as in model files (`quadratic`, `beale`, …).
+    fn name(&self) -> &'static str;
+    /// Names of the coordinates, for axis labels and CSV headers. Default: x, y for d = 2; x0, x1, … otherwise.
+    fn variable_names(&self) -> Vec<String> {
+        default_names(self.dim())
+    }
+    /// `Some(H)` when the Hessian does not depend on x (quadratic f); lets dynamics precompute linear forms.
+    fn constant_hessian(&self) -> Option<&[f64]> {
+        None
+    }
+    /// The finite-sum structure f = (1/N) Σ fᵢ, when the landscape has one (noise model N2).
+    fn finite_sum(&self) -> Option<&dyn FiniteSum> {
+        None
+    }
+    /// Points of interest known in closed form (minima and saddles), as (label, x). Used as Newton starts
+    /// and as default basins; [`critical`](crate::landscape) classification decides what they are.
+    fn known_points(&self) -> Vec<(String, Vec<f64>)> {
+        Vec::new()
+    }
+}
+
+/// A loss that is an average of per-sample losses, f = (1/N) Σᵢ fᵢ (noise model N2).
+pub trait FiniteSum: Send + Sync {
+    /// N, the number of samples.
+    fn samples(&self) -> usize;
+    /// ∇fᵢ(x).
+    fn sample_gradient(&self, i: usize, x: &[f64], g: &mut [f64]);
+    /// ∇²fᵢ(x), row-major.
+    fn sample_hessian(&self, i: usize, x: &[f64], h: &mut [f64]);
+}
+
+/// x, y for d = 2, x for d = 1; x0, x1, … otherwise.
+pub fn default_names(d: usize) -> Vec<String> {
+    match d {
+        1 => vec!["x".into()],
+        2 => vec!["x".into(), "y".into()],
+        _ => (0..d).map(|i| format!("x{i}")).collect(),
+    }
+}
