@@ -6,9 +6,18 @@
 //!
 //! Data flows one way: model file → the config → experiment → ensemble run with observers → report.
 #![deny(missing_docs)]
+// Index loops mirror the equations (b[i] = −(g[i] + c·v[i])) and keep the hot loop allocation-free.
+#![allow(clippy::needless_range_loop)]
 
 pub mod error;
 pub mod landscape;
 pub mod linalg;
 
 pub use error::{Error, Result};
+pub mod brownian;
+pub mod dynamics;
+pub mod ensemble;
+pub mod noise;
+pub mod solver;
+pub mod stats;
+pub mod stepper;

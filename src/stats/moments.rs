@@ -1,0 +1,89 @@
+//! Diffusion covariance of the cloud at one snapshot time: mean, covariance (Welford/Chan), the width
+//! (trace and eigenvalues of the covariance) and the mean squared displacement from the saddle
+//! Δ = E‖x − d‖² (Kim et al.'s MSD), each with a standard error.
+
+use super::{Merge, Welford, WelfordVec};
+use serde::{Deserialize, Serialize};
+
+/// Accumulator for one snapshot time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Position mean and co-moments.
+    pub cloud: WelfordVec,
+    /// ‖x − d‖².
+    pub msd: Welford,
+}
+
+/// What one snapshot's accumulator estimates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MomentEstimate {
+    /// Paths observed (running at that time).
+    pub n: u64,
+    /// Mean position.
+    pub mean: Vec<f64>,
+    /// Standard error of each mean component, √(Cᵢᵢ/n).
+    pub mean_stderr: Vec<f64>,
+    /// Unbiased covariance, rows.
+    pub cov: Vec<Vec<f64>>,
+    /// tr C, the width of the cloud.
+    pub trace: f64,
+    /// Standard error of tr C under a Gaussian cloud: √(2 Σλ²/(n−1)).
+    pub trace_stderr: f64,
+    /// Eigenvalues of C, ascending.
+    pub eigenvalues: Vec<f64>,
+    /// MSD E‖x − d‖².
+    pub msd: f64,
+    /// Its standard error.
+    pub msd_stderr: f64,
+}
+
+impl Moments {
+    /// Empty, for dimension d.
+    pub fn new(d: usize) -> Self {
+        Moments {
+            cloud: WelfordVec::new(d),
+            msd: Welford::default(),
+        }
+    }
+    /// Adds a position x, with saddle d and a scratch vector.
+    #[inline]
+    pub fn push(&mut self, x: &[f64], saddle: &[f64], scratch: &mut [f64]) {
+        self.cloud.push(x, scratch);
+        self.msd
+            .push(x.iter().zip(saddle).map(|(a, b)| (a - b) * (a - b)).sum());
+    }
+    /// The estimates.
+    pub fn estimate(&self) -> MomentEstimate {
+        let d = self.cloud.mean.len();
+        let c = self.cloud.covariance();
+        let n = self.cloud.n;
+        let (mut tmp, mut vals, mut vecs) = (c.clone(), vec![0.0; d], vec![0.0; d * d]);
+        crate::linalg::sym_eigen(&mut tmp, d, &mut vals, &mut vecs);
+        let trace = (0..d).map(|i| c[i * d + i]).sum();
+        let trace_stderr = if n < 2 {
+            f64::NAN
+        } else {
+            (2.0 * vals.iter().map(|l| l * l).sum::<f64>() / (n - 1) as f64).sqrt()
+        };
+        MomentEstimate {
+            n,
+            mean: self.cloud.mean.clone(),
+            mean_stderr: (0..d)
+                .map(|i| (c[i * d + i] / n.max(1) as f64).sqrt())
+                .collect(),
+            cov: c.chunks(d).map(|r| r.to_vec()).collect(),
+            trace,
+            trace_stderr,
+            eigenvalues: vals,
+            msd: self.msd.mean,
+            msd_stderr: self.msd.stderr(),
+        }
+    }
+}
+
+impl Merge for Moments {
+    fn merge(&mut self, b: Self) {
+        self.cloud.merge(b.cloud);
+        self.msd.merge(b.msd);
+    }
+}
