@@ -21,6 +21,7 @@ pub mod linear;
 pub mod momentum;
 pub mod sam;
 pub mod sgd;
+pub mod spec;
 pub mod usam;
 
 pub use discrete::{Discrete, DiscreteKind};
@@ -30,6 +31,7 @@ pub use linear::LinearSde;
 pub use momentum::HeavyBall;
 pub use sam::Sam;
 pub use sgd::Sgd;
+pub use spec::{Built, DynamicsKind, DynamicsSpec, SolverKind, SolverSpec, build};
 pub use usam::Usam;
 
 use crate::landscape::Landscape;

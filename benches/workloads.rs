@@ -1,0 +1,135 @@
+//! Benchmark workloads W1–W3 (`bench/numpy_baseline.py` holds the numpy versions), run by samsde and,
+//! alternately on the same machine, by numpy when `python3 -c "import numpy"` works (set SAMSDE_BENCH_PYTHON
+//! to choose the interpreter). Prints path-steps per second and the ratio. Run with `cargo bench --bench workloads`.
+//! Arguments: workload names (default W1 W2 W3), `--reps N` (default 3), `--threads T`.
+
+use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
+use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
+use samsde::landscape::Quadratic;
+use samsde::noise::Noise;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Workload {
+    name: &'static str,
+    h: [f64; 2],
+    kind: DynamicsKind,
+    rho: f64,
+    x0: [f64; 2],
+    dt: f64,
+    t_end: f64,
+    paths: u64,
+    radius: Option<f64>,
+}
+
+const W: [Workload; 3] = [
+    Workload { name: "W1", h: [1.0, -0.5], kind: DynamicsKind::Usam, rho: 0.5, x0: [1.0, 0.01], dt: 0.01, t_end: 10.0, paths: 10_000, radius: None },
+    Workload { name: "W2", h: [1.0, -0.5], kind: DynamicsKind::Usam, rho: 0.5, x0: [1.0, 0.01], dt: 0.01, t_end: 10.0, paths: 100_000, radius: None },
+    Workload { name: "W3", h: [1.0, -1.0], kind: DynamicsKind::Sam, rho: 0.05, x0: [0.5, 0.0], dt: 0.001, t_end: 20.0, paths: 10_000, radius: Some(2.0) },
+];
+
+/// Runs a workload once; returns (seconds, path-steps, a statistic for a sanity line).
+fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
+    let model = Model { landscape: Arc::new(Quadratic::diagonal(&w.h).unwrap()), noise: Noise::isotropic(1.0, 1.0).unwrap() };
+    let spec = DynamicsSpec::new(w.kind, 0.01).rho(w.rho);
+    let solver = SolverSpec { kind: SolverKind::EulerMaruyama, dt: w.dt, allow_dropping_areas: false };
+    let built = build(&spec, &model, &solver, &[0.0, 0.0], "dynamics").unwrap();
+    let schedule = Schedule::new(w.dt, w.t_end, 2);
+    let plan = Plan {
+        start: w.x0.to_vec(),
+        spread: 0.0,
+        saddle: vec![0.0, 0.0],
+        region: w.radius.map(|r| Region::ball(vec![0.0, 0.0], r).unwrap()),
+        bridge: false,
+        stop_on_exit: true,
+        basins: vec![],
+        basin_radius: 0.1,
+        stop_on_basin: false,
+        blowup: 1e12,
+    };
+    let entries = vec![Entry { label: w.name.into(), stepper: built.stepper, schedule: schedule.clone() }];
+    let ens = Ensemble { paths: w.paths, seed, sample_paths: 0, progress: false };
+    let t0 = Instant::now();
+    let stats = ensemble::run(&ens, &entries, &plan, w.t_end);
+    let secs = t0.elapsed().as_secs_f64();
+    let st = &stats.dynamics[0];
+    match &st.exit {
+        Some(ex) => {
+            // path-steps actually taken: exited paths stop at their exit step (as numpy drops them).
+            let e = ex.estimate();
+            let steps = ex.exited.mean * ex.exited.n as f64 / w.dt + ex.censored as f64 * schedule.steps as f64;
+            (secs, steps, format!("exited {} mean τ {:.4} ± {:.4}", e.exited, e.mean_time.unwrap_or(f64::NAN), e.mean_time_stderr.unwrap_or(f64::NAN)))
+        }
+        None => {
+            let m = st.moments[1].estimate();
+            (secs, (w.paths * schedule.steps as u64) as f64, format!("mean {:.5?} var {:.5?}", m.mean, [m.cov[0][0], m.cov[1][1]]))
+        }
+    }
+}
+
+fn run_numpy(python: &str, name: &str) -> Option<(f64, String)> {
+    let out = Command::new(python).args(["bench/numpy_baseline.py", name, "--reps", "1"]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some((v["path_steps_per_second"].as_f64()?, v["stats"].to_string()))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let mut names = vec![];
+    let mut reps = 3;
+    let mut threads = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--reps" => reps = it.next().and_then(|v| v.parse().ok()).unwrap_or(3),
+            "--threads" => threads = it.next().and_then(|v| v.parse().ok()),
+            s if s.starts_with('W') => names.push(s.to_string()),
+            _ => {}
+        }
+    }
+    if names.is_empty() {
+        names = vec!["W1".into(), "W2".into(), "W3".into()];
+    }
+    if let Some(t) = threads {
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().unwrap();
+    }
+    let python = std::env::var("SAMSDE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let have_numpy = Command::new(&python).args(["-c", "import numpy"]).status().map(|s| s.success()).unwrap_or(false);
+    println!("threads: {}   numpy: {}", rayon::current_num_threads(), if have_numpy { python.as_str() } else { "not found (ratios skipped)" });
+    println!("{:<4} {:>5} {:>16} {:>16} {:>8}", "load", "rep", "samsde Mstep/s", "numpy Mstep/s", "ratio");
+    for w in W.iter().filter(|w| names.iter().any(|n| n == w.name)) {
+        let (mut ours, mut theirs) = (vec![], vec![]);
+        for r in 0..reps {
+            let (secs, steps, stat) = run_samsde(w, r as u64);
+            let rate = steps / secs;
+            ours.push(rate);
+            let np = if have_numpy { run_numpy(&python, w.name) } else { None };
+            if let Some((rate, _)) = &np {
+                theirs.push(*rate);
+            }
+            println!(
+                "{:<4} {:>5} {:>16.1} {:>16} {:>8}   {stat}",
+                w.name,
+                r,
+                rate / 1e6,
+                np.as_ref().map_or("-".into(), |(r, _)| format!("{:.1}", r / 1e6)),
+                np.as_ref().map_or("-".into(), |(r2, _)| format!("{:.1}x", rate / r2))
+            );
+        }
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        };
+        let (o, t) = (med(&mut ours), med(&mut theirs));
+        println!(
+            "{:<4} median samsde {:.1} M path-steps/s{}",
+            w.name,
+            o.unwrap_or(0.0) / 1e6,
+            t.map_or(String::new(), |t| format!(", numpy {:.1} M/s, ratio {:.1}x", t / 1e6, o.unwrap_or(0.0) / t))
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Validated descriptions of a dynamics and a solver, and the one place that turns them into a ready
+//! [`Stepper`] (architecture lesson 7: one dispatch, outside the stepping loop).
+
+use super::{Discrete, DiscreteKind, Dnsam, HeavyBall, Kim, LinearSde, Model, NoiseStructure, Sam, Sde, Sgd, Usam};
+use crate::error::{Error, Result, ensure};
+use crate::solver::{EulerMaruyama, Milstein, Solver};
+use crate::stepper::{SdeStepper, Stepper};
+use serde::{Deserialize, Serialize};
+
+/// The dynamics kinds, as spelled in model files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DynamicsKind {
+    /// S-SGD1.
+    Sgd,
+    /// S-USAM.
+    Usam,
+    /// SAM drift with SGD noise.
+    Sam,
+    /// S-DNSAM.
+    Dnsam,
+    /// Model K at the saddle.
+    Kim,
+    /// A-SGD.
+    SgdDiscrete,
+    /// A-USAM.
+    UsamDiscrete,
+    /// A-SAM.
+    SamDiscrete,
+}
+
+impl DynamicsKind {
+    /// All kinds, for messages.
+    pub const ALL: [&'static str; 8] =
+        ["sgd", "usam", "sam", "dnsam", "kim", "sgd_discrete", "usam_discrete", "sam_discrete"];
+
+    /// Whether this is a discrete optimizer (time advances by η per step).
+    pub fn is_discrete(self) -> bool {
+        matches!(self, DynamicsKind::SgdDiscrete | DynamicsKind::UsamDiscrete | DynamicsKind::SamDiscrete)
+    }
+    /// Model-file spelling.
+    pub fn name(self) -> &'static str {
+        Self::ALL[self as usize]
+    }
+}
+
+/// Default ε of SAM's ‖g‖_ε (SDEs) and ‖g‖ + ε (discrete, as the official code's 1e−16 but safer in f64).
+pub const DEFAULT_EPSILON: f64 = 1e-12;
+
+/// One dynamics: kind, learning rate η, radius ρ, momentum μ and SAM's ε.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsSpec {
+    /// Which dynamics.
+    pub kind: DynamicsKind,
+    /// Learning rate η > 0.
+    pub lr: f64,
+    /// SAM radius ρ ≥ 0 (ignored by SGD).
+    pub rho: f64,
+    /// Momentum μ ∈ [0, 1).
+    pub momentum: f64,
+    /// ε > 0 of the normalisation.
+    pub epsilon: f64,
+}
+
+impl DynamicsSpec {
+    /// A spec with ρ = 0, μ = 0 and the default ε.
+    pub fn new(kind: DynamicsKind, lr: f64) -> Self {
+        DynamicsSpec { kind, lr, rho: 0.0, momentum: 0.0, epsilon: DEFAULT_EPSILON }
+    }
+    /// Sets ρ.
+    pub fn rho(mut self, rho: f64) -> Self {
+        self.rho = rho;
+        self
+    }
+    /// Sets μ.
+    pub fn momentum(mut self, mu: f64) -> Self {
+        self.momentum = mu;
+        self
+    }
+    /// Checks every parameter; `prefix` is the key prefix for messages (e.g. `dynamics.SAM`).
+    pub fn validate(&self, prefix: &str) -> Result<()> {
+        let k = |s: &str| format!("{prefix}.{s}");
+        ensure(self.lr.is_finite() && self.lr > 0.0, &k("lr"), self.lr, "the learning rate η must be a finite number > 0")?;
+        ensure(self.rho.is_finite() && self.rho >= 0.0, &k("rho"), self.rho, "ρ must be a finite number ≥ 0")?;
+        ensure(
+            self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum),
+            &k("momentum"),
+            self.momentum,
+            "μ must be in [0, 1)",
+        )?;
+        ensure(self.epsilon.is_finite() && self.epsilon > 0.0, &k("epsilon"), self.epsilon, "ε must be a finite number > 0")
+    }
+}
+
+/// The solver kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverKind {
+    /// Euler–Maruyama.
+    EulerMaruyama,
+    /// Milstein.
+    Milstein,
+}
+
+/// Solver, step size and the Milstein opt-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolverSpec {
+    /// Which solver.
+    pub kind: SolverKind,
+    /// Step dt > 0 (SDEs only; discrete optimizers step by η).
+    pub dt: f64,
+    /// Let Milstein run on non-commutative noise without Lévy areas (strong order ½).
+    pub allow_dropping_areas: bool,
+}
+
+/// A ready stepper and what the report says about it.
+pub struct Built {
+    /// The stepper.
+    pub stepper: Box<dyn Stepper>,
+    /// Noise structure of the SDE (None for discrete optimizers).
+    pub structure: Option<NoiseStructure>,
+    /// Strong order of the solver on this SDE (None for discrete optimizers).
+    pub strong_order: Option<f64>,
+    /// Time per step.
+    pub dt: f64,
+    /// Remarks (regularisation, approximations, fast path).
+    pub notes: Vec<String>,
+}
+
+/// Builds the stepper for `spec` on `model`; `saddle` is where model K is linearised.
+pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f64], prefix: &str) -> Result<Built> {
+    spec.validate(prefix)?;
+    ensure(solver.dt.is_finite() && solver.dt > 0.0, "solver.dt", solver.dt, "the step dt must be a finite number > 0")?;
+    let (eta, rho, mu, eps) = (spec.lr, spec.rho, spec.momentum, spec.epsilon);
+    let discrete = |k| -> Result<Built> {
+        Ok(Built {
+            stepper: Box::new(Discrete::new(model.clone(), k, eta, rho, mu, eps)),
+            structure: None,
+            strong_order: None,
+            dt: eta,
+            notes: vec![format!("discrete optimizer: one step per η = {eta}, t = k·η; PyTorch heavy ball μ = {mu}")],
+        })
+    };
+    let sde: Box<dyn Sde> = match spec.kind {
+        DynamicsKind::Sgd => Box::new(Sgd::new(model.clone(), eta)),
+        DynamicsKind::Usam => Box::new(Usam::new(model.clone(), eta, rho)),
+        DynamicsKind::Sam => Box::new(Sam::new(model.clone(), eta, rho, eps)),
+        DynamicsKind::Dnsam => Box::new(Dnsam::new(model.clone(), eta, rho, eps)),
+        DynamicsKind::Kim => Box::new(Kim::new(model.landscape.as_ref(), &model.noise, saddle, eta, rho)),
+        DynamicsKind::SgdDiscrete => return discrete(DiscreteKind::Sgd),
+        DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
+        DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
+    };
+    let sde: Box<dyn Sde> = if mu > 0.0 { Box::new(HeavyBall::new(sde, eta, mu)) } else { sde };
+    match solver.kind {
+        SolverKind::EulerMaruyama => finish(sde, EulerMaruyama, solver.dt),
+        SolverKind::Milstein => {
+            let m = Milstein { allow_dropping_areas: solver.allow_dropping_areas };
+            if !m.supports(sde.structure()) {
+                return Err(Error::Unsupported {
+                    what: format!("milstein on `{}` with non-commutative noise ({prefix})", spec.kind.name()),
+                    fix: "set solver.allow_dropping_areas = true to run without Lévy areas (strong order ½, weak order 1), or use euler_maruyama".into(),
+                });
+            }
+            finish(sde, m, solver.dt)
+        }
+    }
+}
+
+fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<Built> {
+    let structure = sde.structure();
+    let mut notes = sde.notes();
+    let strong_order = Some(solver.strong_order(structure));
+    if structure == NoiseStructure::General && V::NAME == "milstein" {
+        notes.push("Milstein without Lévy areas on non-commutative noise: strong order ½, weak order 1".into());
+    }
+    let stepper: Box<dyn Stepper> = if sde.is_affine() {
+        notes.push("linear SDE with constant noise: run by the linear fast path".into());
+        Box::new(SdeStepper::new(LinearSde::from_sde(&sde), solver, dt))
+    } else {
+        Box::new(SdeStepper::new(sde, solver, dt))
+    };
+    Ok(Built { stepper, structure: Some(structure), strong_order, dt, notes })
+}
