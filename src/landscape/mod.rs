@@ -5,8 +5,10 @@
 //! ∇tr Σ_B term of S-USAM need. Matrices are row-major `d×d` slices (see [`crate::linalg`]).
 //! Implementations must not allocate in these methods: they run inside the per-step loop.
 
+pub mod expression;
 pub mod quadratic;
 
+pub use expression::Expression;
 pub use quadratic::Quadratic;
 
 use std::fmt::Debug;
