@@ -5,8 +5,14 @@
 //! ∇tr Σ_B term of S-USAM need. Matrices are row-major `d×d` slices (see [`crate::linalg`]).
 //! Implementations must not allocate in these methods: they run inside the per-step loop.
 
+pub mod beale;
+pub mod double_well;
+pub mod monkey_saddle;
 pub mod quadratic;
 
+pub use beale::Beale;
+pub use double_well::DoubleWell;
+pub use monkey_saddle::MonkeySaddle;
 pub use quadratic::Quadratic;
 
 use std::fmt::Debug;
