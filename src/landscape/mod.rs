@@ -9,11 +9,13 @@ pub mod beale;
 pub mod double_well;
 pub mod monkey_saddle;
 pub mod quadratic;
+pub mod toy_network;
 
 pub use beale::Beale;
 pub use double_well::DoubleWell;
 pub use monkey_saddle::MonkeySaddle;
 pub use quadratic::Quadratic;
+pub use toy_network::ToyNetwork;
 
 use std::fmt::Debug;
 
