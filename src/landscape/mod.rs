@@ -6,12 +6,14 @@
 //! Implementations must not allocate in these methods: they run inside the per-step loop.
 
 pub mod beale;
+pub mod critical;
 pub mod double_well;
 pub mod monkey_saddle;
 pub mod quadratic;
 pub mod toy_network;
 
 pub use beale::Beale;
+pub use critical::{CriticalKind, CriticalPoint, classify, find_all, grid_starts, newton};
 pub use double_well::DoubleWell;
 pub use monkey_saddle::MonkeySaddle;
 pub use quadratic::Quadratic;
@@ -46,7 +48,7 @@ pub trait Landscape: Send + Sync + Debug {
         None
     }
     /// Points of interest known in closed form (minima and saddles), as (label, x). Used as Newton starts
-    /// and as default basins; [`critical`](crate::landscape) classification decides what they are.
+    /// and as default basins; [`critical`] classification decides what they are.
     fn known_points(&self) -> Vec<(String, Vec<f64>)> {
         Vec::new()
     }
