@@ -24,16 +24,53 @@ struct Workload {
 }
 
 const W: [Workload; 3] = [
-    Workload { name: "W1", h: [1.0, -0.5], kind: DynamicsKind::Usam, rho: 0.5, x0: [1.0, 0.01], dt: 0.01, t_end: 10.0, paths: 10_000, radius: None },
-    Workload { name: "W2", h: [1.0, -0.5], kind: DynamicsKind::Usam, rho: 0.5, x0: [1.0, 0.01], dt: 0.01, t_end: 10.0, paths: 100_000, radius: None },
-    Workload { name: "W3", h: [1.0, -1.0], kind: DynamicsKind::Sam, rho: 0.05, x0: [0.5, 0.0], dt: 0.001, t_end: 20.0, paths: 10_000, radius: Some(2.0) },
+    Workload {
+        name: "W1",
+        h: [1.0, -0.5],
+        kind: DynamicsKind::Usam,
+        rho: 0.5,
+        x0: [1.0, 0.01],
+        dt: 0.01,
+        t_end: 10.0,
+        paths: 10_000,
+        radius: None,
+    },
+    Workload {
+        name: "W2",
+        h: [1.0, -0.5],
+        kind: DynamicsKind::Usam,
+        rho: 0.5,
+        x0: [1.0, 0.01],
+        dt: 0.01,
+        t_end: 10.0,
+        paths: 100_000,
+        radius: None,
+    },
+    Workload {
+        name: "W3",
+        h: [1.0, -1.0],
+        kind: DynamicsKind::Sam,
+        rho: 0.05,
+        x0: [0.5, 0.0],
+        dt: 0.001,
+        t_end: 20.0,
+        paths: 10_000,
+        radius: Some(2.0),
+    },
 ];
 
 /// Runs a workload once; returns (seconds, path-steps, a statistic for a sanity line).
 fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
-    let model = Model { landscape: Arc::new(Quadratic::diagonal(&w.h).unwrap()), noise: Noise::isotropic(1.0, 1.0).unwrap() };
+    let model = Model {
+        landscape: Arc::new(Quadratic::diagonal(&w.h).unwrap()),
+        noise: Noise::isotropic(1.0, 1.0).unwrap(),
+    };
     let spec = DynamicsSpec::new(w.kind, 0.01).rho(w.rho);
-    let solver = SolverSpec { kind: SolverKind::EulerMaruyama, dt: w.dt, allow_dropping_areas: false };
+    let solver = SolverSpec {
+        kind: SolverKind::EulerMaruyama,
+        dt: w.dt,
+        allow_dropping_areas: false,
+    };
     let built = build(&spec, &model, &solver, &[0.0, 0.0], "dynamics").unwrap();
     let schedule = Schedule::new(w.dt, w.t_end, 2);
     let plan = Plan {
@@ -48,8 +85,17 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
         stop_on_basin: false,
         blowup: 1e12,
     };
-    let entries = vec![Entry { label: w.name.into(), stepper: built.stepper, schedule: schedule.clone() }];
-    let ens = Ensemble { paths: w.paths, seed, sample_paths: 0, progress: false };
+    let entries = vec![Entry {
+        label: w.name.into(),
+        stepper: built.stepper,
+        schedule: schedule.clone(),
+    }];
+    let ens = Ensemble {
+        paths: w.paths,
+        seed,
+        sample_paths: 0,
+        progress: false,
+    };
     let t0 = Instant::now();
     let stats = ensemble::run(&ens, &entries, &plan, w.t_end);
     let secs = t0.elapsed().as_secs_f64();
@@ -59,17 +105,33 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
             // path-steps actually taken: exited paths stop at their exit step (as numpy drops them).
             let e = ex.estimate();
             let steps = ex.exited.mean * ex.exited.n as f64 / w.dt + ex.censored as f64 * schedule.steps as f64;
-            (secs, steps, format!("exited {} mean τ {:.4} ± {:.4}", e.exited, e.mean_time.unwrap_or(f64::NAN), e.mean_time_stderr.unwrap_or(f64::NAN)))
+            (
+                secs,
+                steps,
+                format!(
+                    "exited {} mean τ {:.4} ± {:.4}",
+                    e.exited,
+                    e.mean_time.unwrap_or(f64::NAN),
+                    e.mean_time_stderr.unwrap_or(f64::NAN)
+                ),
+            )
         }
         None => {
             let m = st.moments[1].estimate();
-            (secs, (w.paths * schedule.steps as u64) as f64, format!("mean {:.5?} var {:.5?}", m.mean, [m.cov[0][0], m.cov[1][1]]))
+            (
+                secs,
+                (w.paths * schedule.steps as u64) as f64,
+                format!("mean {:.5?} var {:.5?}", m.mean, [m.cov[0][0], m.cov[1][1]]),
+            )
         }
     }
 }
 
 fn run_numpy(python: &str, name: &str) -> Option<(f64, String)> {
-    let out = Command::new(python).args(["bench/numpy_baseline.py", name, "--reps", "1"]).output().ok()?;
+    let out = Command::new(python)
+        .args(["bench/numpy_baseline.py", name, "--reps", "1"])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -98,9 +160,24 @@ fn main() {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().unwrap();
     }
     let python = std::env::var("SAMSDE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let have_numpy = Command::new(&python).args(["-c", "import numpy"]).status().map(|s| s.success()).unwrap_or(false);
-    println!("threads: {}   numpy: {}", rayon::current_num_threads(), if have_numpy { python.as_str() } else { "not found (ratios skipped)" });
-    println!("{:<4} {:>5} {:>16} {:>16} {:>8}", "load", "rep", "samsde Mstep/s", "numpy Mstep/s", "ratio");
+    let have_numpy = Command::new(&python)
+        .args(["-c", "import numpy"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    println!(
+        "threads: {}   numpy: {}",
+        rayon::current_num_threads(),
+        if have_numpy {
+            python.as_str()
+        } else {
+            "not found (ratios skipped)"
+        }
+    );
+    println!(
+        "{:<4} {:>5} {:>16} {:>16} {:>8}",
+        "load", "rep", "samsde Mstep/s", "numpy Mstep/s", "ratio"
+    );
     for w in W.iter().filter(|w| names.iter().any(|n| n == w.name)) {
         let (mut ours, mut theirs) = (vec![], vec![]);
         for r in 0..reps {
@@ -129,7 +206,11 @@ fn main() {
             "{:<4} median samsde {:.1} M path-steps/s{}",
             w.name,
             o.unwrap_or(0.0) / 1e6,
-            t.map_or(String::new(), |t| format!(", numpy {:.1} M/s, ratio {:.1}x", t / 1e6, o.unwrap_or(0.0) / t))
+            t.map_or(String::new(), |t| format!(
+                ", numpy {:.1} M/s, ratio {:.1}x",
+                t / 1e6,
+                o.unwrap_or(0.0) / t
+            ))
         );
     }
 }

@@ -75,10 +75,7 @@ mod tests {
         let mut z2 = [0.0; 3];
         fill_normals(&mut again, &mut z2);
         assert_eq!(golden, z2);
-        assert_ne!(
-            path_rng(42, 1).next_u64_for_test(),
-            path_rng(42, 0).next_u64_for_test()
-        );
+        assert_ne!(path_rng(42, 1).next_u64_for_test(), path_rng(42, 0).next_u64_for_test());
     }
 
     trait NextForTest {

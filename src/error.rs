@@ -74,11 +74,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(
-        key: impl Into<String>,
-        value: impl std::fmt::Display,
-        fix: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(key: impl Into<String>, value: impl std::fmt::Display, fix: impl Into<String>) -> Self {
         Error::Invalid {
             key: key.into(),
             value: value.to_string(),

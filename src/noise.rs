@@ -117,11 +117,7 @@ impl Noise {
             delta,
             "must be > 0 (it regularises |λ| near λ = 0)",
         )?;
-        Ok(Noise::Hessian {
-            scale,
-            batch,
-            delta,
-        })
+        Ok(Noise::Hessian { scale, batch, delta })
     }
 
     /// N2 for a landscape with `samples` terms.
@@ -131,9 +127,7 @@ impl Noise {
             replacement || batch <= samples,
             "noise.batch_size",
             batch,
-            &format!(
-                "must be ≤ the number of samples N = {samples} when sampling without replacement"
-            ),
+            &format!("must be ≤ the number of samples N = {samples} when sampling without replacement"),
         )?;
         Ok(Noise::FiniteSum { batch, replacement })
     }
@@ -166,11 +160,7 @@ impl Noise {
             cov.extend(r.iter().map(|v| v / batch));
         }
         if let Some(v) = cov.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid(
-                "noise.covariance",
-                v,
-                "all entries must be finite",
-            ));
+            return Err(Error::invalid("noise.covariance", v, "all entries must be finite"));
         }
         for i in 0..d {
             for j in 0..i {
@@ -248,11 +238,7 @@ impl Noise {
                     f[i * d + i] = v;
                 }
             }
-            Noise::Hessian {
-                scale,
-                batch,
-                delta,
-            } => {
+            Noise::Hessian { scale, batch, delta } => {
                 l.hessian(x, &mut s.a);
                 linalg::sym_eigen(&mut s.a, d, &mut s.vals, &mut s.vecs);
                 let c = (scale / batch).sqrt();
@@ -260,9 +246,7 @@ impl Noise {
                 linalg::sym_apply(&s.vals, &s.vecs, |lam| c * (lam * lam + dd).powf(0.25), f);
             }
             Noise::FiniteSum { batch, replacement } => {
-                let fs = l
-                    .finite_sum()
-                    .expect("N2 is validated against a finite-sum landscape");
+                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
                 let n = fs.samples();
                 let w = (Self::finite_sum_kappa(*batch, *replacement, n) / n as f64).sqrt();
                 l.gradient(x, &mut s.g);
@@ -281,22 +265,11 @@ impl Noise {
     ///
     /// N1 uses the Daleckii–Krein formula D h(H)[u] = Q (h[λᵢ,λⱼ] ∘ Qᵀ dH[u] Q) Qᵀ with h(λ) = (λ²+δ²)^{1/4}
     /// (math spec §5); N2: column i = √(κ/N)(Hᵢ − H)u; constant models: 0.
-    pub fn factor_jvp(
-        &self,
-        l: &dyn Landscape,
-        x: &[f64],
-        u: &[f64],
-        df: &mut [f64],
-        s: &mut NoiseScratch,
-    ) {
+    pub fn factor_jvp(&self, l: &dyn Landscape, x: &[f64], u: &[f64], df: &mut [f64], s: &mut NoiseScratch) {
         let d = l.dim();
         match self {
             Noise::Isotropic { .. } | Noise::Linear { .. } => df.fill(0.0),
-            Noise::Hessian {
-                scale,
-                batch,
-                delta,
-            } => {
+            Noise::Hessian { scale, batch, delta } => {
                 if l.constant_hessian().is_some() {
                     df.fill(0.0);
                     return;
@@ -325,9 +298,7 @@ impl Noise {
                 unrotate_into(&s.vecs, &s.m1, d, &mut s.m2, df);
             }
             Noise::FiniteSum { batch, replacement } => {
-                let fs = l
-                    .finite_sum()
-                    .expect("N2 is validated against a finite-sum landscape");
+                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
                 let n = fs.samples();
                 let w = (Self::finite_sum_kappa(*batch, *replacement, n) / n as f64).sqrt();
                 l.hessian(x, &mut s.h);
@@ -353,11 +324,7 @@ impl Noise {
         out.fill(0.0);
         match self {
             Noise::Isotropic { .. } | Noise::Linear { .. } => {}
-            Noise::Hessian {
-                scale,
-                batch,
-                delta,
-            } => {
+            Noise::Hessian { scale, batch, delta } => {
                 if l.constant_hessian().is_some() {
                     return;
                 }
@@ -381,9 +348,7 @@ impl Noise {
                 }
             }
             Noise::FiniteSum { batch, replacement } => {
-                let fs = l
-                    .finite_sum()
-                    .expect("N2 is validated against a finite-sum landscape");
+                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
                 let n = fs.samples();
                 let w = 2.0 * Self::finite_sum_kappa(*batch, *replacement, n) / n as f64;
                 l.gradient(x, &mut s.g);
@@ -436,9 +401,7 @@ impl Noise {
     ) {
         match self {
             Noise::FiniteSum { batch, .. } => {
-                let fs = l
-                    .finite_sum()
-                    .expect("N2 is validated against a finite-sum landscape");
+                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
                 out.fill(0.0);
                 for k in 0..*batch {
                     fs.sample_gradient(s.idx[k], y, &mut s.gi);
@@ -461,11 +424,7 @@ impl Noise {
             Noise::Isotropic { sigma, batch } => {
                 format!("N0 isotropic (σ₁ = {sigma}, B = {batch})")
             }
-            Noise::Hessian {
-                scale,
-                batch,
-                delta,
-            } => format!("N1 hessian (c = {scale}, B = {batch}, δ = {delta})"),
+            Noise::Hessian { scale, batch, delta } => format!("N1 hessian (c = {scale}, B = {batch}, δ = {delta})"),
             Noise::FiniteSum { batch, replacement } => {
                 format!(
                     "N2 finite_sum (B = {batch}, {})",

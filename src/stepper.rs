@@ -82,18 +82,13 @@ impl<S: Sde, V: Solver> Stepper for SdeStepper<S, V> {
         for z in s.z.iter_mut() {
             *z *= sq;
         }
-        self.solver
-            .step(&self.sde, x, self.dt, &s.z, &mut s.ws, &mut s.sc);
+        self.solver.step(&self.sde, x, self.dt, &s.z, &mut s.ws, &mut s.sc);
     }
     fn bridge_variance(&self, dir: &[f64], s: &Scratch) -> Option<f64> {
         let m = self.sde.noise_dim();
         let mut v = 0.0;
         for j in 0..m {
-            let c: f64 = dir
-                .iter()
-                .enumerate()
-                .map(|(i, di)| di * s.sc.sigma[i * m + j])
-                .sum();
+            let c: f64 = dir.iter().enumerate().map(|(i, di)| di * s.sc.sigma[i * m + j]).sum();
             v += c * c;
         }
         Some(v)

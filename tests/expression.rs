@@ -121,12 +121,7 @@ fn check_derivatives(f: &Expression, x: &[f64], u: &[f64]) {
     let t = third(f, x, u);
     let dg = central(x, |p| vec![f.value(p)]);
     for k in 0..d {
-        assert_close(
-            &format!("{} ∂{k}f at {x:?}", f.formula()),
-            g[k],
-            dg[k][0],
-            FD_TOL,
-        );
+        assert_close(&format!("{} ∂{k}f at {x:?}", f.formula()), g[k], dg[k][0], FD_TOL);
     }
     let dh = central(x, |p| gradient(f, p));
     for i in 0..d {
@@ -258,17 +253,7 @@ fn three_variable_closed_form() {
     }
     // ∂ₐH, ∂_bH, ∂_cH contracted with u.
     let (ua, ub, uc) = (u[0], u[1], u[2]);
-    let t_exact = [
-        2.0 * uc,
-        uc,
-        2.0 * ua + ub,
-        uc,
-        0.0,
-        ua,
-        2.0 * ua + ub,
-        ua,
-        0.0,
-    ];
+    let t_exact = [2.0 * uc, uc, 2.0 * ua + ub, uc, 0.0, ua, 2.0 * ua + ub, ua, 0.0];
     for (p, q) in third(&f, &x, &u).iter().zip(t_exact) {
         assert!((p - q).abs() <= EXACT_TOL);
     }
@@ -344,10 +329,7 @@ fn numbers_constants_and_shadowing() {
     assert_eq!(value("pi", &["x"], &[0.0]), std::f64::consts::PI);
     assert_eq!(value("e", &["x"], &[0.0]), std::f64::consts::E);
     assert_eq!(value("e*2", &["e"], &[3.0]), 6.0);
-    assert_eq!(
-        value("pi + e", &["pi", "x"], &[1.0, 0.0]),
-        1.0 + std::f64::consts::E
-    );
+    assert_eq!(value("pi + e", &["pi", "x"], &[1.0, 0.0]), 1.0 + std::f64::consts::E);
     assert_eq!(value("x_1 + _y2", &["x_1", "_y2"], &[1.0, 2.0]), 3.0);
 }
 
@@ -378,10 +360,7 @@ fn parse_errors_point_at_the_problem() {
         (
             "foo(x)",
             1,
-            &[
-                "unknown function `foo`",
-                "exp, log, sin, cos, tanh, sqrt, abs",
-            ],
+            &["unknown function `foo`", "exp, log, sin, cos, tanh, sqrt, abs"],
         ),
         ("(x + y", 7, &["missing `)`", "column 1"]),
         ("2*sin(x", 8, &["missing `)`", "column 6"]),
@@ -390,11 +369,7 @@ fn parse_errors_point_at_the_problem() {
         ("x $ y", 3, &["unexpected character `$`"]),
         ("x * ", 5, &["formula ends"]),
         ("2*(x + )", 8, &["found `)`"]),
-        (
-            "exp x",
-            1,
-            &["function `exp` needs its argument in parentheses"],
-        ),
+        ("exp x", 1, &["function `exp` needs its argument in parentheses"]),
         ("(x y)", 4, &["closing the `(` at column 1", "found `y`"]),
         ("1e999 * x", 1, &["number `1e999`"]),
     ];
@@ -419,11 +394,7 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(message.contains("nested deeper"));
     // Moderate nesting is fine.
     assert_eq!(
-        value(
-            &format!("{}x{}", "(".repeat(50), ")".repeat(50)),
-            &["x"],
-            &[2.0]
-        ),
+        value(&format!("{}x{}", "(".repeat(50), ")".repeat(50)), &["x"], &[2.0]),
         2.0
     );
 }
@@ -440,15 +411,7 @@ fn error_display_places_the_caret() {
 
 #[test]
 fn invalid_variables_are_rejected() {
-    let bad: [&[&str]; 7] = [
-        &[],
-        &["x", "x"],
-        &[""],
-        &["1x"],
-        &["x-y"],
-        &["exp"],
-        &["x y"],
-    ];
+    let bad: [&[&str]; 7] = [&[], &["x", "x"], &[""], &["1x"], &["x-y"], &["exp"], &["x y"]];
     for vars in bad {
         match Expression::new("1", &names(vars)) {
             Err(Error::Invalid { key, .. }) => assert_eq!(key, "landscape.variables", "{vars:?}"),
@@ -456,10 +419,7 @@ fn invalid_variables_are_rejected() {
         }
     }
     let many: Vec<String> = (0..65).map(|i| format!("v{i}")).collect();
-    assert!(matches!(
-        Expression::new("v0", &many),
-        Err(Error::Invalid { .. })
-    ));
+    assert!(matches!(Expression::new("v0", &many), Err(Error::Invalid { .. })));
     let max: Vec<String> = (0..64).map(|i| format!("v{i}")).collect();
     let f = Expression::new("v0*v63 + v31^2", &max).expect("64 variables are allowed");
     let x: Vec<f64> = (0..64).map(|i| i as f64).collect();

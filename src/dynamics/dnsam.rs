@@ -20,12 +20,7 @@ pub struct Dnsam {
 impl Dnsam {
     /// DNSAM with learning rate η, radius ρ and norm regulariser ε.
     pub fn new(model: Model, eta: f64, rho: f64, eps: f64) -> Self {
-        Dnsam {
-            model,
-            eta,
-            rho,
-            eps,
-        }
+        Dnsam { model, eta, rho, eps }
     }
 }
 
@@ -37,9 +32,8 @@ impl Sde for Dnsam {
         self.model.columns()
     }
     fn structure(&self) -> NoiseStructure {
-        self.model.structure(
-            self.rho != 0.0 || !self.model.noise.is_constant(self.model.landscape.as_ref()),
-        )
+        self.model
+            .structure(self.rho != 0.0 || !self.model.noise.is_constant(self.model.landscape.as_ref()))
     }
     /// b = −(g + ρ H g / ‖g‖_ε).
     fn drift(&self, x: &[f64], b: &mut [f64], ws: &mut Workspace) {
@@ -80,9 +74,7 @@ impl Sde for Dnsam {
             ws.t[k] = self.rho * (ws.t[k] / n - ghu / (n * n * n) * ws.h[k]);
         }
         self.model.noise.factor(l, x, &mut ws.f, &mut ws.noise);
-        self.model
-            .noise
-            .factor_jvp(l, x, u, &mut ws.df, &mut ws.noise);
+        self.model.noise.factor_jvp(l, x, u, &mut ws.df, &mut ws.noise);
         linalg::matmul(&ws.t, &ws.f[..d * m], d, d, m, ds);
         linalg::matmul(&ws.h, &ws.df[..d * m], d, d, m, &mut ws.f2[..d * m]);
         for k in 0..d * m {

@@ -21,13 +21,7 @@ pub struct Kim {
 
 impl Kim {
     /// Model K for `landscape` linearised at `saddle`, with learning rate η and radius ρ; B and c from `noise`.
-    pub fn new(
-        landscape: &dyn Landscape,
-        noise: &Noise,
-        saddle: &[f64],
-        eta: f64,
-        rho: f64,
-    ) -> Self {
+    pub fn new(landscape: &dyn Landscape, noise: &Noise, saddle: &[f64], eta: f64, rho: f64) -> Self {
         let d = landscape.dim();
         let mut h = vec![0.0; d * d];
         landscape.hessian(saddle, &mut h);

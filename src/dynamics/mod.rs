@@ -72,8 +72,7 @@ impl Model {
     }
     /// Whether f is quadratic and Σ_B constant, so that SGD, USAM and model K are linear SDEs (O1).
     pub fn is_linear_gaussian(&self) -> bool {
-        self.landscape.constant_hessian().is_some()
-            && self.noise.is_constant(self.landscape.as_ref())
+        self.landscape.constant_hessian().is_some() && self.noise.is_constant(self.landscape.as_ref())
     }
     /// Structure of a diffusion that is a state-dependent transform of Σ_B^{1/2} (or constant when
     /// `state_dependent` is false).

@@ -20,12 +20,7 @@ pub struct Sam {
 impl Sam {
     /// SAM with learning rate η, radius ρ and norm regulariser ε.
     pub fn new(model: Model, eta: f64, rho: f64, eps: f64) -> Self {
-        Sam {
-            model,
-            eta,
-            rho,
-            eps,
-        }
+        Sam { model, eta, rho, eps }
     }
 }
 

@@ -31,12 +31,23 @@ pub enum DynamicsKind {
 
 impl DynamicsKind {
     /// All kinds, for messages.
-    pub const ALL: [&'static str; 8] =
-        ["sgd", "usam", "sam", "dnsam", "kim", "sgd_discrete", "usam_discrete", "sam_discrete"];
+    pub const ALL: [&'static str; 8] = [
+        "sgd",
+        "usam",
+        "sam",
+        "dnsam",
+        "kim",
+        "sgd_discrete",
+        "usam_discrete",
+        "sam_discrete",
+    ];
 
     /// Whether this is a discrete optimizer (time advances by η per step).
     pub fn is_discrete(self) -> bool {
-        matches!(self, DynamicsKind::SgdDiscrete | DynamicsKind::UsamDiscrete | DynamicsKind::SamDiscrete)
+        matches!(
+            self,
+            DynamicsKind::SgdDiscrete | DynamicsKind::UsamDiscrete | DynamicsKind::SamDiscrete
+        )
     }
     /// Model-file spelling.
     pub fn name(self) -> &'static str {
@@ -65,7 +76,13 @@ pub struct DynamicsSpec {
 impl DynamicsSpec {
     /// A spec with ρ = 0, μ = 0 and the default ε.
     pub fn new(kind: DynamicsKind, lr: f64) -> Self {
-        DynamicsSpec { kind, lr, rho: 0.0, momentum: 0.0, epsilon: DEFAULT_EPSILON }
+        DynamicsSpec {
+            kind,
+            lr,
+            rho: 0.0,
+            momentum: 0.0,
+            epsilon: DEFAULT_EPSILON,
+        }
     }
     /// Sets ρ.
     pub fn rho(mut self, rho: f64) -> Self {
@@ -80,15 +97,30 @@ impl DynamicsSpec {
     /// Checks every parameter; `prefix` is the key prefix for messages (e.g. `dynamics.SAM`).
     pub fn validate(&self, prefix: &str) -> Result<()> {
         let k = |s: &str| format!("{prefix}.{s}");
-        ensure(self.lr.is_finite() && self.lr > 0.0, &k("lr"), self.lr, "the learning rate η must be a finite number > 0")?;
-        ensure(self.rho.is_finite() && self.rho >= 0.0, &k("rho"), self.rho, "ρ must be a finite number ≥ 0")?;
+        ensure(
+            self.lr.is_finite() && self.lr > 0.0,
+            &k("lr"),
+            self.lr,
+            "the learning rate η must be a finite number > 0",
+        )?;
+        ensure(
+            self.rho.is_finite() && self.rho >= 0.0,
+            &k("rho"),
+            self.rho,
+            "ρ must be a finite number ≥ 0",
+        )?;
         ensure(
             self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum),
             &k("momentum"),
             self.momentum,
             "μ must be in [0, 1)",
         )?;
-        ensure(self.epsilon.is_finite() && self.epsilon > 0.0, &k("epsilon"), self.epsilon, "ε must be a finite number > 0")
+        ensure(
+            self.epsilon.is_finite() && self.epsilon > 0.0,
+            &k("epsilon"),
+            self.epsilon,
+            "ε must be a finite number > 0",
+        )
     }
 }
 
@@ -130,7 +162,12 @@ pub struct Built {
 /// Builds the stepper for `spec` on `model`; `saddle` is where model K is linearised.
 pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f64], prefix: &str) -> Result<Built> {
     spec.validate(prefix)?;
-    ensure(solver.dt.is_finite() && solver.dt > 0.0, "solver.dt", solver.dt, "the step dt must be a finite number > 0")?;
+    ensure(
+        solver.dt.is_finite() && solver.dt > 0.0,
+        "solver.dt",
+        solver.dt,
+        "the step dt must be a finite number > 0",
+    )?;
     let (eta, rho, mu, eps) = (spec.lr, spec.rho, spec.momentum, spec.epsilon);
     let discrete = |k| -> Result<Built> {
         Ok(Built {
@@ -138,7 +175,9 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
             structure: None,
             strong_order: None,
             dt: eta,
-            notes: vec![format!("discrete optimizer: one step per η = {eta}, t = k·η; PyTorch heavy ball μ = {mu}")],
+            notes: vec![format!(
+                "discrete optimizer: one step per η = {eta}, t = k·η; PyTorch heavy ball μ = {mu}"
+            )],
         })
     };
     let sde: Box<dyn Sde> = match spec.kind {
@@ -151,11 +190,17 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
         DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
         DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
     };
-    let sde: Box<dyn Sde> = if mu > 0.0 { Box::new(HeavyBall::new(sde, eta, mu)) } else { sde };
+    let sde: Box<dyn Sde> = if mu > 0.0 {
+        Box::new(HeavyBall::new(sde, eta, mu))
+    } else {
+        sde
+    };
     match solver.kind {
         SolverKind::EulerMaruyama => finish(sde, EulerMaruyama, solver.dt),
         SolverKind::Milstein => {
-            let m = Milstein { allow_dropping_areas: solver.allow_dropping_areas };
+            let m = Milstein {
+                allow_dropping_areas: solver.allow_dropping_areas,
+            };
             if !m.supports(sde.structure()) {
                 return Err(Error::Unsupported {
                     what: format!("milstein on `{}` with non-commutative noise ({prefix})", spec.kind.name()),
@@ -180,5 +225,11 @@ fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<
     } else {
         Box::new(SdeStepper::new(sde, solver, dt))
     };
-    Ok(Built { stepper, structure: Some(structure), strong_order, dt, notes })
+    Ok(Built {
+        stepper,
+        structure: Some(structure),
+        strong_order,
+        dt,
+        notes,
+    })
 }

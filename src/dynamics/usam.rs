@@ -64,9 +64,7 @@ impl Sde for Usam {
         let l = self.model.landscape.as_ref();
         let (d, m) = (self.dim(), self.noise_dim());
         self.model.noise.factor(l, x, &mut ws.f, &mut ws.noise);
-        self.model
-            .noise
-            .factor_jvp(l, x, u, &mut ws.df, &mut ws.noise);
+        self.model.noise.factor_jvp(l, x, u, &mut ws.df, &mut ws.noise);
         l.hessian(x, &mut ws.h);
         l.third(x, u, &mut ws.t);
         linalg::matmul(&ws.t, &ws.f[..d * m], d, d, m, ds);

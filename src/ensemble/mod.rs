@@ -133,9 +133,7 @@ impl RunStats {
                 diverged: 0,
             })
             .collect();
-        let s = entries
-            .first()
-            .map_or(0, |e| e.schedule.snapshot_steps.len());
+        let s = entries.first().map_or(0, |e| e.schedule.snapshot_steps.len());
         let paired = (1..entries.len())
             .map(|_| Paired {
                 msd_difference: vec![Welford::default(); s],
@@ -157,10 +155,8 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
     let bar = if ens.progress {
         let pb = indicatif::ProgressBar::new(ens.paths);
         pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} paths  {elapsed_precise} (eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} paths  {elapsed_precise} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(pb)
     } else {
@@ -185,17 +181,14 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    fold.finish()
-        .unwrap_or_else(|| RunStats::empty(entries, plan, t_end))
+    fold.finish().unwrap_or_else(|| RunStats::empty(entries, plan, t_end))
 }
 
 /// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths).
 fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunStats {
     let mut acc = RunStats::empty(entries, plan, t_end);
     let d = plan.start.len();
-    let s = entries
-        .first()
-        .map_or(0, |e| e.schedule.snapshot_steps.len());
+    let s = entries.first().map_or(0, |e| e.schedule.snapshot_steps.len());
     let mut obs: Vec<PathObserver> = entries
         .iter()
         .map(|e| PathObserver::new(e.stepper.as_ref(), s))
@@ -212,12 +205,7 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
             &trap_ball
         }
     };
-    let msd = |x: &[f64]| -> f64 {
-        x.iter()
-            .zip(&plan.saddle)
-            .map(|(a, c)| (a - c) * (a - c))
-            .sum()
-    };
+    let msd = |x: &[f64]| -> f64 { x.iter().zip(&plan.saddle).map(|(a, c)| (a - c) * (a - c)).sum() };
     for i in (b * BLOCK)..((b + 1) * BLOCK).min(ens.paths) {
         for (e, o) in entries.iter().zip(obs.iter_mut()) {
             e.stepper.run_path(
@@ -266,9 +254,7 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
             let p = &mut acc.paired[k - 1];
             for j in 0..s {
                 if o.alive[j] && o0.alive[j] {
-                    p.msd_difference[j].push(
-                        msd(&o.snaps[j * d..(j + 1) * d]) - msd(&o0.snaps[j * d..(j + 1) * d]),
-                    );
+                    p.msd_difference[j].push(msd(&o.snaps[j * d..(j + 1) * d]) - msd(&o0.snaps[j * d..(j + 1) * d]));
                 }
             }
             if plan.region.is_some() && o.diverged_at.is_none() && o0.diverged_at.is_none() {

@@ -62,10 +62,7 @@ impl Region {
                 "every half-width must be a finite number > 0",
             )?;
         }
-        Ok(Region::Box {
-            center,
-            half_widths,
-        })
+        Ok(Region::Box { center, half_widths })
     }
     /// A validated slab (the normal is normalised).
     pub fn slab(center: Vec<f64>, normal: Vec<f64>, half_width: f64) -> Result<Self> {
@@ -104,10 +101,7 @@ impl Region {
                 let r2: f64 = x.iter().zip(center).map(|(a, c)| (a - c) * (a - c)).sum();
                 r2 < radius * radius
             }
-            Region::Box {
-                center,
-                half_widths,
-            } => x
+            Region::Box { center, half_widths } => x
                 .iter()
                 .zip(center)
                 .zip(half_widths)
@@ -117,12 +111,7 @@ impl Region {
                 normal,
                 half_width,
             } => {
-                let s: f64 = x
-                    .iter()
-                    .zip(center)
-                    .zip(normal)
-                    .map(|((a, c), n)| (a - c) * n)
-                    .sum();
+                let s: f64 = x.iter().zip(center).zip(normal).map(|((a, c), n)| (a - c) * n).sum();
                 s.abs() < *half_width
             }
         }
@@ -141,11 +130,7 @@ impl Region {
         mut var: impl FnMut(&[f64]) -> f64,
     ) -> f64 {
         let face = |a: f64, b: f64, v: f64| {
-            if v > 0.0 {
-                (-2.0 * a * b / (v * dt)).exp()
-            } else {
-                0.0
-            }
+            if v > 0.0 { (-2.0 * a * b / (v * dt)).exp() } else { 0.0 }
         };
         match self {
             Region::Ball { center, radius } => {
@@ -169,10 +154,7 @@ impl Region {
                 }
                 face(radius - r0, radius - r1, var(dir))
             }
-            Region::Box {
-                center,
-                half_widths,
-            } => {
+            Region::Box { center, half_widths } => {
                 let mut stay = 1.0;
                 for i in 0..dir.len() {
                     let (s0, s1, h) = (x0[i] - center[i], x1[i] - center[i], half_widths[i]);
@@ -188,18 +170,8 @@ impl Region {
                 normal,
                 half_width,
             } => {
-                let s0: f64 = x0
-                    .iter()
-                    .zip(center)
-                    .zip(normal)
-                    .map(|((a, c), n)| (a - c) * n)
-                    .sum();
-                let s1: f64 = x1
-                    .iter()
-                    .zip(center)
-                    .zip(normal)
-                    .map(|((a, c), n)| (a - c) * n)
-                    .sum();
+                let s0: f64 = x0.iter().zip(center).zip(normal).map(|((a, c), n)| (a - c) * n).sum();
+                let s1: f64 = x1.iter().zip(center).zip(normal).map(|((a, c), n)| (a - c) * n).sum();
                 dir.copy_from_slice(normal);
                 let v = var(dir);
                 1.0 - (1.0 - face(half_width - s0, half_width - s1, v))
@@ -211,9 +183,7 @@ impl Region {
     /// The centre.
     pub fn center(&self) -> &[f64] {
         match self {
-            Region::Ball { center, .. }
-            | Region::Box { center, .. }
-            | Region::Slab { center, .. } => center,
+            Region::Ball { center, .. } | Region::Box { center, .. } | Region::Slab { center, .. } => center,
         }
     }
 }

@@ -1,15 +1,25 @@
 //! Loss landscapes f: ℝᵈ → ℝ with exact derivatives (math spec §1).
 //!
 //! Every landscape gives the value f, the gradient g = ∇f, the Hessian H = ∇²f and the third-derivative
-//! contraction dH[u] = T[·,·,u] (the directional derivative of the Hessian), which Milstein and the
+//! contraction dH\[u\] = T\[·,·,u\] (the directional derivative of the Hessian), which Milstein and the
 //! ∇tr Σ_B term of S-USAM need. Matrices are row-major `d×d` slices (see [`crate::linalg`]).
 //! Implementations must not allocate in these methods: they run inside the per-step loop.
 
+pub mod beale;
+pub mod critical;
+pub mod double_well;
 pub mod expression;
+pub mod monkey_saddle;
 pub mod quadratic;
+pub mod toy_network;
 
+pub use beale::Beale;
+pub use critical::{CriticalKind, CriticalPoint, classify, find_all, grid_starts, newton};
+pub use double_well::DoubleWell;
 pub use expression::Expression;
+pub use monkey_saddle::MonkeySaddle;
 pub use quadratic::Quadratic;
+pub use toy_network::ToyNetwork;
 
 use std::fmt::Debug;
 
@@ -23,7 +33,7 @@ pub trait Landscape: Send + Sync + Debug {
     fn gradient(&self, x: &[f64], g: &mut [f64]);
     /// H = ∇²f(x), written row-major into `h` (length d²).
     fn hessian(&self, x: &[f64], h: &mut [f64]);
-    /// dH[u] = Σ_k ∂_k H(x) u_k = T[·,·,u], written row-major into `t` (length d²).
+    /// dH\[u\] = Σ_k ∂_k H(x) u_k = T[·,·,u], written row-major into `t` (length d²).
     fn third(&self, x: &[f64], u: &[f64], t: &mut [f64]);
     /// Short name, as in model files (`quadratic`, `beale`, …).
     fn name(&self) -> &'static str;
@@ -40,7 +50,7 @@ pub trait Landscape: Send + Sync + Debug {
         None
     }
     /// Points of interest known in closed form (minima and saddles), as (label, x). Used as Newton starts
-    /// and as default basins; [`critical`](crate::landscape) classification decides what they are.
+    /// and as default basins; [`critical`] classification decides what they are.
     fn known_points(&self) -> Vec<(String, Vec<f64>)> {
         Vec::new()
     }

@@ -49,11 +49,7 @@ impl Quadratic {
                 if (h[i * d + j] - h[j * d + i]).abs() > SYMMETRY_TOL * scale {
                     return Err(Error::invalid(
                         "landscape.hessian",
-                        format!(
-                            "H[{i}][{j}] = {} but H[{j}][{i}] = {}",
-                            h[i * d + j],
-                            h[j * d + i]
-                        ),
+                        format!("H[{i}][{j}] = {} but H[{j}][{i}] = {}", h[i * d + j], h[j * d + i]),
                         "the Hessian must be symmetric",
                     ));
                 }
@@ -84,11 +80,7 @@ impl Quadratic {
     pub fn diagonal(lambda: &[f64]) -> Result<Self> {
         let d = lambda.len();
         let rows: Vec<Vec<f64>> = (0..d)
-            .map(|i| {
-                (0..d)
-                    .map(|j| if i == j { lambda[i] } else { 0.0 })
-                    .collect()
-            })
+            .map(|i| (0..d).map(|j| if i == j { lambda[i] } else { 0.0 }).collect())
             .collect();
         Self::new(&rows, None)
     }
@@ -107,10 +99,12 @@ impl Landscape for Quadratic {
         let d = self.dim();
         let mut s = 0.0;
         for i in 0..d {
-            let mut hi = 0.0;
-            for j in 0..d {
-                hi += self.h[i * d + j] * (x[j] - self.center[j]);
-            }
+            let row = &self.h[i * d..(i + 1) * d];
+            let hi: f64 = row
+                .iter()
+                .zip(x.iter().zip(&self.center))
+                .map(|(h, (x, c))| h * (x - c))
+                .sum();
             s += (x[i] - self.center[i]) * hi;
         }
         0.5 * s

@@ -21,11 +21,7 @@ pub struct Milstein {
 impl Solver for Milstein {
     const NAME: &'static str = "milstein";
     fn strong_order(&self, structure: NoiseStructure) -> f64 {
-        if structure == NoiseStructure::General {
-            0.5
-        } else {
-            1.0
-        }
+        if structure == NoiseStructure::General { 0.5 } else { 1.0 }
     }
     fn supports(&self, structure: NoiseStructure) -> bool {
         structure != NoiseStructure::General || self.allow_dropping_areas

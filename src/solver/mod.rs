@@ -68,12 +68,7 @@ pub trait Solver: Copy + Send + Sync + std::fmt::Debug {
 
 /// Fills `sc.sigma` with σ(x), or reuses it when the noise is additive and it was computed before.
 #[inline]
-pub(crate) fn load_sigma<S: Sde + ?Sized>(
-    sde: &S,
-    x: &[f64],
-    ws: &mut Workspace,
-    sc: &mut SolverScratch,
-) {
+pub(crate) fn load_sigma<S: Sde + ?Sized>(sde: &S, x: &[f64], ws: &mut Workspace, sc: &mut SolverScratch) {
     if !sc.sigma_cached {
         sde.diffusion(x, &mut sc.sigma, ws);
         sc.sigma_cached = sde.structure() == NoiseStructure::Additive;

@@ -76,11 +76,7 @@ impl BasinCounts {
     pub fn estimate(&self, labels: &[(String, Vec<f64>)]) -> Vec<BasinEstimate> {
         let n = self.total();
         let p = |k: u64| {
-            if n == 0 {
-                f64::NAN
-            } else {
-                k as f64 / n as f64
-            }
+            if n == 0 { f64::NAN } else { k as f64 / n as f64 }
         };
         let mut out: Vec<BasinEstimate> = self
             .attractors

@@ -90,15 +90,7 @@ impl ExitTimes {
         for (b, c) in self.hist.iter().enumerate() {
             left -= c;
             let t = (b + 1) as f64 * self.t_end / EXIT_BINS as f64;
-            out.push((
-                t,
-                if n == 0 {
-                    f64::NAN
-                } else {
-                    left as f64 / n as f64
-                },
-                left,
-            ));
+            out.push((t, if n == 0 { f64::NAN } else { left as f64 / n as f64 }, left));
         }
         out
     }
@@ -124,11 +116,7 @@ impl ExitTimes {
         let (mean, se, estimator) = if self.censored == 0 {
             (self.exited.mean, self.exited.stderr(), "mean")
         } else {
-            (
-                self.restricted.mean,
-                self.restricted.stderr(),
-                "restricted_mean",
-            )
+            (self.restricted.mean, self.restricted.stderr(), "restricted_mean")
         };
         let ok = self.total() > 1 && mean.is_finite();
         ExitEstimate {
@@ -138,10 +126,7 @@ impl ExitTimes {
             mean_time_stderr: (ok && se.is_finite()).then_some(se),
             ci95: (ok && se.is_finite()).then_some([mean - Z95 * se, mean + Z95 * se]),
             median_time: self.quantile(0.5),
-            quantiles: [0.1, 0.25, 0.75, 0.9]
-                .iter()
-                .map(|&q| (q, self.quantile(q)))
-                .collect(),
+            quantiles: [0.1, 0.25, 0.75, 0.9].iter().map(|&q| (q, self.quantile(q))).collect(),
             estimator: estimator.to_string(),
         }
     }

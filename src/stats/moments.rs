@@ -68,9 +68,7 @@ impl Moments {
         MomentEstimate {
             n,
             mean: self.cloud.mean.clone(),
-            mean_stderr: (0..d)
-                .map(|i| (c[i * d + i] / n.max(1) as f64).sqrt())
-                .collect(),
+            mean_stderr: (0..d).map(|i| (c[i * d + i] / n.max(1) as f64).sqrt()).collect(),
             cov: c.chunks(d).map(|r| r.to_vec()).collect(),
             trace,
             trace_stderr,

@@ -26,11 +26,7 @@ impl Welford {
     }
     /// Unbiased sample variance (0 for n < 2).
     pub fn variance(&self) -> f64 {
-        if self.n < 2 {
-            0.0
-        } else {
-            self.m2 / (self.n - 1) as f64
-        }
+        if self.n < 2 { 0.0 } else { self.m2 / (self.n - 1) as f64 }
     }
     /// Standard error of the mean, √(s²/n).
     pub fn stderr(&self) -> f64 {
@@ -98,11 +94,7 @@ impl WelfordVec {
     }
     /// Unbiased covariance (row-major d×d).
     pub fn covariance(&self) -> Vec<f64> {
-        let c = if self.n < 2 {
-            0.0
-        } else {
-            1.0 / (self.n - 1) as f64
-        };
+        let c = if self.n < 2 { 0.0 } else { 1.0 / (self.n - 1) as f64 };
         let d = self.mean.len();
         let mut out = vec![0.0; d * d];
         for i in 0..d {
@@ -146,9 +138,7 @@ mod tests {
 
     #[test]
     fn merge_equals_single_pass() {
-        let xs: Vec<f64> = (0..1000)
-            .map(|i| ((i * 7919) % 1013) as f64 / 97.0 - 3.0)
-            .collect();
+        let xs: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1013) as f64 / 97.0 - 3.0).collect();
         let mut all = Welford::default();
         xs.iter().for_each(|&x| all.push(x));
         let (mut a, mut b) = (Welford::default(), Welford::default());

@@ -236,16 +236,8 @@ fn derivatives<S: Scalar>(f: Func, v: S) -> (S, S, S) {
         }
         Func::Powi(n) => {
             let nf = f64::from(n);
-            (
-                v.powi(n),
-                v.powi(n - 1) * nf,
-                v.powi(n - 2) * (nf * (nf - 1.0)),
-            )
+            (v.powi(n), v.powi(n - 1) * nf, v.powi(n - 2) * (nf * (nf - 1.0)))
         }
-        Func::Powf(p) => (
-            v.powf(p),
-            v.powf(p - 1.0) * p,
-            v.powf(p - 2.0) * (p * (p - 1.0)),
-        ),
+        Func::Powf(p) => (v.powf(p), v.powf(p - 1.0) * p, v.powf(p - 2.0) * (p * (p - 1.0))),
     }
 }

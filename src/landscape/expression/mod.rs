@@ -173,11 +173,7 @@ thread_local! {
 }
 
 /// Calls `f` with `len` scalars of this thread's scratch buffer, growing it on first use only.
-fn with_scratch<S: Scalar, R>(
-    key: &'static LocalKey<RefCell<Vec<S>>>,
-    len: usize,
-    f: impl FnOnce(&mut [S]) -> R,
-) -> R {
+fn with_scratch<S: Scalar, R>(key: &'static LocalKey<RefCell<Vec<S>>>, len: usize, f: impl FnOnce(&mut [S]) -> R) -> R {
     key.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             if buf.len() < len {

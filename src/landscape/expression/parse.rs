@@ -66,9 +66,7 @@ pub(super) fn parse(formula: &str, variables: &[String]) -> Result<Program> {
 /// Whether `name` is identifier-like: an ASCII letter or `_`, then ASCII letters, digits or `_`.
 pub(super) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -151,9 +149,7 @@ fn lex(formula: &str) -> Result<Vec<Token>> {
             return Err(formula_error(
                 formula,
                 column,
-                format!(
-                    "unexpected character `{c}`: allowed are numbers, names, + - * / ^ and parentheses"
-                ),
+                format!("unexpected character `{c}`: allowed are numbers, names, + - * / ^ and parentheses"),
             ));
         };
         tokens.push(Token {
@@ -248,10 +244,7 @@ impl Parser<'_> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             let column = self.peek().column;
-            return Err(self.error(
-                column,
-                format!("formula nested deeper than {MAX_NESTING} levels"),
-            ));
+            return Err(self.error(column, format!("formula nested deeper than {MAX_NESTING} levels")));
         }
         let value = match self.peek().kind {
             Kind::Minus => {
@@ -339,9 +332,7 @@ impl Parser<'_> {
             if !called {
                 return Err(self.error(
                     token.column,
-                    format!(
-                        "function `{name}` needs its argument in parentheses, e.g. `{name}(x)`"
-                    ),
+                    format!("function `{name}` needs its argument in parentheses, e.g. `{name}(x)`"),
                 ));
             }
             let open = self.advance();

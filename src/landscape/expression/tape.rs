@@ -163,9 +163,7 @@ impl Builder {
             Val::Const(c) => Val::Const(scale * c + shift),
             Val::Node(n) => {
                 let (inner, scale, shift) = match self.nodes[n].op {
-                    Op::Affine { scale: s, shift: c } => {
-                        (self.nodes[n].a, scale * s, scale * c + shift)
-                    }
+                    Op::Affine { scale: s, shift: c } => (self.nodes[n].a, scale * s, scale * c + shift),
                     _ => (n, scale, shift),
                 };
                 if scale == 1.0 && shift == 0.0 {
@@ -241,9 +239,7 @@ impl Builder {
             (Val::Const(a), Val::Const(b)) => Val::Const(a.powf(b)),
             (_, Val::Const(0.0)) => Val::Const(1.0),
             (v, Val::Const(1.0)) => v,
-            (v, Val::Const(c)) if c.fract() == 0.0 && c.abs() <= MAX_POWI => {
-                self.func(Func::Powi(c as i32), v)
-            }
+            (v, Val::Const(c)) if c.fract() == 0.0 && c.abs() <= MAX_POWI => self.func(Func::Powi(c as i32), v),
             (v, Val::Const(c)) => self.func(Func::Powf(c), v),
             (Val::Const(c), v) => {
                 let exponent = self.affine(v, c.ln(), 0.0);
@@ -310,12 +306,7 @@ impl Builder {
             slot_of[i] = out;
             let a = slot_of[node.a];
             let b = slot_of[node.b];
-            instrs.push(Instr {
-                op: node.op,
-                out,
-                a,
-                b,
-            });
+            instrs.push(Instr { op: node.op, out, a, b });
             let mut released = [usize::MAX; 2];
             for (r, j) in operands(node).enumerate() {
                 if last_use[j] == i && !released.contains(&slot_of[j]) {

@@ -1,0 +1,375 @@
+//! Finding and classifying critical points: how a user chooses the saddle a run starts at (math spec §1, O3).
+//!
+//! 1. [`newton`] solves ∇f(x) = 0 from a guess. Newton's method on the gradient converges to whichever
+//!    critical point is near — saddles and maxima as well as minima — which is what we want here.
+//! 2. [`classify`] evaluates the Hessian there, H = QΛQᵀ, and names the point by the signs of its
+//!    eigenvalues: all positive → minimum, all negative → maximum, otherwise an index-k saddle with k negative
+//!    eigenvalues; any eigenvalue indistinguishable from 0 → degenerate.
+//! 3. [`find_all`] runs both from many starts (e.g. [`grid_starts`]), merges duplicates and sorts by value.
+//!
+//! This runs once per experiment, before the simulation, so it allocates freely and uses nalgebra.
+
+use super::Landscape;
+use crate::error::{Error, Result};
+use crate::linalg;
+use nalgebra::{DMatrix, DVector};
+use serde::Serialize;
+
+/// Default gradient tolerance for [`newton`]: converged when ‖∇f(x)‖ ≤ 1e−10.
+pub const DEFAULT_TOL: f64 = 1e-10;
+/// Default iteration budget for [`newton`]. Quadratic convergence needs < 10 steps near a non-degenerate
+/// point; at a degenerate point convergence is only linear (the error halves per step for a cubic), hence 100.
+pub const DEFAULT_MAX_ITER: usize = 100;
+/// Singular values σ ≤ `PINV_RTOL` · σ_max of H are treated as 0 in the Newton step δ = −H⁺∇f, so a singular or
+/// nearly singular Hessian (a degenerate point, a valley of minima) gives a finite minimum-norm step.
+pub const PINV_RTOL: f64 = 1e-10;
+/// Relative part of the zero-eigenvalue test in [`classify`]: |λ| ≤ `DEGENERATE_RTOL` · max_j |λ_j| is round-off.
+pub const DEGENERATE_RTOL: f64 = 1e-8;
+/// Safety factor of the location part of the zero-eigenvalue test in [`classify`] (see there).
+pub const DEGENERATE_LOCATION_FACTOR: f64 = 10.0;
+
+/// What kind of critical point x is, from the eigenvalues λ of H(x) (serialised as `"kind": "minimum"`,
+/// `"maximum"`, `"degenerate"` or `"saddle"` with a separate `"index": k` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum CriticalKind {
+    /// All λ > 0.
+    Minimum,
+    /// Some λ < 0 and some λ > 0, none ≈ 0.
+    Saddle {
+        /// The Morse index: the number of negative eigenvalues (1 ≤ index < d).
+        index: usize,
+    },
+    /// All λ < 0.
+    Maximum,
+    /// Some λ ≈ 0 (see [`classify`] for the tolerance): the Hessian alone cannot decide (e.g. the monkey saddle).
+    Degenerate,
+}
+
+impl CriticalKind {
+    /// Human-readable label: "minimum", "index-1 saddle", "maximum" or "degenerate".
+    pub fn label(&self) -> String {
+        match self {
+            CriticalKind::Minimum => "minimum".into(),
+            CriticalKind::Saddle { index } => format!("index-{index} saddle"),
+            CriticalKind::Maximum => "maximum".into(),
+            CriticalKind::Degenerate => "degenerate".into(),
+        }
+    }
+}
+
+/// A classified critical point. Serialises flat: `{"x": [..], "value": .., "kind": "saddle", "index": 1,
+/// "eigenvalues": [..], "eigenvectors": [[..], ..], "gradient_norm": ..}` (`index` only for saddles).
+#[derive(Debug, Clone, Serialize)]
+pub struct CriticalPoint {
+    /// The location x.
+    pub x: Vec<f64>,
+    /// f(x).
+    pub value: f64,
+    /// Minimum, index-k saddle, maximum or degenerate.
+    #[serde(flatten)]
+    pub kind: CriticalKind,
+    /// Eigenvalues λ₁ ≤ … ≤ λ_d of H(x), ascending.
+    pub eigenvalues: Vec<f64>,
+    /// Unit eigenvectors q_j, one per eigenvalue (H q_j = λ_j q_j), each with its largest-magnitude entry
+    /// positive so that the sign is reproducible.
+    pub eigenvectors: Vec<Vec<f64>>,
+    /// ‖∇f(x)‖, the residual of the critical-point equation.
+    pub gradient_norm: f64,
+}
+
+fn check_point(l: &dyn Landscape, x: &[f64], key: &str) -> Result<()> {
+    if x.len() != l.dim() {
+        return Err(Error::Dimension {
+            key: key.into(),
+            expected: l.dim(),
+            found: x.len(),
+        });
+    }
+    if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        return Err(Error::invalid(key, v, "all coordinates must be finite numbers"));
+    }
+    Ok(())
+}
+
+fn check_solver(tol: f64, max_iter: usize) -> Result<()> {
+    if !(tol.is_finite() && tol > 0.0) {
+        return Err(Error::invalid(
+            "critical.tol",
+            tol,
+            "the gradient tolerance must be a finite number > 0, e.g. 1e-10",
+        ));
+    }
+    if max_iter == 0 {
+        return Err(Error::invalid(
+            "critical.max_iter",
+            max_iter,
+            "allow at least 1 Newton iteration, e.g. 100",
+        ));
+    }
+    Ok(())
+}
+
+/// Solves ∇f(x) = 0 by Newton's method from `guess`: x ← x + δ with H(x) δ = −∇f(x), until ‖∇f(x)‖ ≤ `tol`.
+///
+/// The step is the pseudo-inverse solution δ = −H⁺∇f from an SVD, with singular values below
+/// [`PINV_RTOL`] · σ_max dropped, so a singular Hessian (degenerate points, valleys of minima) does not break
+/// the iteration; for a regular H this is exactly the Newton step. As a light globalisation the step length is
+/// capped at 1 + ‖x‖ (the cap never binds close to a critical point, so local convergence is unchanged).
+/// Newton converges to the nearest critical point of any kind — saddles included.
+///
+/// Errors: [`Error::Dimension`] / [`Error::Invalid`] for a bad guess, `tol` ≤ 0 or `max_iter` = 0;
+/// [`Error::NoConvergence`] if the iterate leaves the finite numbers, stalls, or `max_iter` steps are not
+/// enough (the message gives the last x and ‖∇f‖).
+pub fn newton(l: &dyn Landscape, guess: &[f64], tol: f64, max_iter: usize) -> Result<Vec<f64>> {
+    check_point(l, guess, "critical.guess")?;
+    check_solver(tol, max_iter)?;
+    let d = l.dim();
+    let mut x = guess.to_vec();
+    let mut g = vec![0.0; d];
+    let mut h = vec![0.0; d * d];
+    for _ in 0..max_iter {
+        l.gradient(&x, &mut g);
+        let gn = linalg::norm(&g);
+        if !gn.is_finite() {
+            return Err(Error::NoConvergence(format!(
+                "Newton's method from {guess:?} reached x = {x:?} where ∇f is not finite; start closer to a critical point"
+            )));
+        }
+        if gn <= tol {
+            return Ok(x);
+        }
+        l.hessian(&x, &mut h);
+        let svd = DMatrix::from_row_slice(d, d, &h).svd(true, true);
+        let smax = svd.singular_values.max();
+        let rhs = DVector::from_iterator(d, g.iter().map(|v| -v));
+        let mut step = match svd.solve(&rhs, PINV_RTOL * smax) {
+            Ok(s) if s.iter().all(|v| v.is_finite()) => s,
+            _ => {
+                return Err(Error::NoConvergence(format!(
+                    "Newton's method from {guess:?}: the Hessian at x = {x:?} could not be inverted"
+                )));
+            }
+        };
+        let sn = step.norm();
+        let cap = 1.0 + linalg::norm(&x);
+        if sn > cap {
+            step *= cap / sn;
+        }
+        if sn <= f64::EPSILON * cap {
+            return Err(Error::NoConvergence(format!(
+                "Newton's method from {guess:?} stalled at x = {x:?} with ‖∇f‖ = {gn:.3e} > tol = {tol:.1e} \
+                 (the tolerance may be below this landscape's round-off; try a larger tol)"
+            )));
+        }
+        for (xi, si) in x.iter_mut().zip(step.iter()) {
+            *xi += si;
+        }
+    }
+    l.gradient(&x, &mut g);
+    let gn = linalg::norm(&g);
+    if gn <= tol {
+        return Ok(x);
+    }
+    Err(Error::NoConvergence(format!(
+        "Newton's method from {guess:?} did not reach ‖∇f‖ ≤ {tol:.1e} in {max_iter} iterations \
+         (last x = {x:?}, ‖∇f‖ = {gn:.3e}); try another guess or more iterations"
+    )))
+}
+
+/// Classifies x (normally the output of [`newton`]) by the eigen-decomposition H(x) = QΛQᵀ.
+///
+/// An eigenvalue counts as zero, making the point [`CriticalKind::Degenerate`], when
+/// |λ| ≤ [`DEGENERATE_RTOL`] · max_j |λ_j| + [`DEGENERATE_LOCATION_FACTOR`] · √(‖∇f(x)‖ · ‖T(x)‖_F).
+/// The first term is round-off in H. The second is how much H can change between x and the true critical point:
+/// a residual ‖∇f‖ at a degenerate point means a distance r with ‖∇f‖ ~ ‖T‖r², over which the eigenvalues
+/// move by ~‖T‖r = √(‖∇f‖‖T‖), with T = ∇³f. At a non-degenerate point found to ‖∇f‖ ≈ 1e−10 this term is
+/// ~1e−5·√‖T‖, far below the eigenvalues. If H = 0 every eigenvalue is zero and the point is degenerate.
+/// Otherwise: no negative eigenvalue → minimum, all negative → maximum, else a saddle whose index is the number
+/// of negative eigenvalues.
+///
+/// Errors: [`Error::Dimension`] or [`Error::Invalid`] if x has the wrong length or a non-finite entry.
+pub fn classify(l: &dyn Landscape, x: &[f64]) -> Result<CriticalPoint> {
+    check_point(l, x, "critical.x")?;
+    let d = l.dim();
+    let mut g = vec![0.0; d];
+    l.gradient(x, &mut g);
+    let gradient_norm = linalg::norm(&g);
+    let mut h = vec![0.0; d * d];
+    l.hessian(x, &mut h);
+    // ‖T‖_F² = Σ_k ‖T[e_k]‖_F².
+    let (mut e, mut t, mut t2) = (vec![0.0; d], vec![0.0; d * d], 0.0);
+    for k in 0..d {
+        e.fill(0.0);
+        e[k] = 1.0;
+        l.third(x, &e, &mut t);
+        t2 += linalg::dot(&t, &t);
+    }
+    let (mut vals, mut vecs) = (vec![0.0; d], vec![0.0; d * d]);
+    linalg::sym_eigen(&mut h, d, &mut vals, &mut vecs);
+    let lmax = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let zero = DEGENERATE_RTOL * lmax + DEGENERATE_LOCATION_FACTOR * (gradient_norm * t2.sqrt()).sqrt();
+    let negative = vals.iter().filter(|v| **v < 0.0).count();
+    let kind = if vals.iter().any(|v| v.abs() <= zero) {
+        CriticalKind::Degenerate
+    } else if negative == 0 {
+        CriticalKind::Minimum
+    } else if negative == d {
+        CriticalKind::Maximum
+    } else {
+        CriticalKind::Saddle { index: negative }
+    };
+    let eigenvectors = (0..d)
+        .map(|j| {
+            let mut q: Vec<f64> = (0..d).map(|i| vecs[i * d + j]).collect();
+            let big = q
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            let n = linalg::norm(&q);
+            let s = if big < 0.0 { -1.0 / n } else { 1.0 / n };
+            q.iter_mut().for_each(|v| *v *= s);
+            q
+        })
+        .collect();
+    Ok(CriticalPoint {
+        x: x.to_vec(),
+        value: l.value(x),
+        kind,
+        eigenvalues: vals,
+        eigenvectors,
+        gradient_norm,
+    })
+}
+
+/// Runs [`newton`] (with `tol`, `max_iter`) and [`classify`] from every start, skipping starts that do not
+/// converge. Points closer than `merge_radius` (Euclidean) to one already found are duplicates; of two
+/// duplicates the one with the smaller ‖∇f‖ is kept. The result is sorted by f (ascending, ties by x).
+///
+/// Degenerate points converge only linearly, so their copies from different starts can differ by ~√tol;
+/// choose `merge_radius` well above that (1e−4 is a good default for `tol` = 1e−10) and below the spacing
+/// of distinct critical points.
+///
+/// Errors: invalid `tol`, `max_iter`, `merge_radius` (must be finite and ≥ 0) or a start of the wrong
+/// dimension or with a non-finite entry. A start from which Newton does not converge is not an error.
+pub fn find_all(
+    l: &dyn Landscape,
+    starts: &[Vec<f64>],
+    tol: f64,
+    max_iter: usize,
+    merge_radius: f64,
+) -> Result<Vec<CriticalPoint>> {
+    check_solver(tol, max_iter)?;
+    if !(merge_radius.is_finite() && merge_radius >= 0.0) {
+        return Err(Error::invalid(
+            "critical.merge_radius",
+            merge_radius,
+            "the merge radius must be a finite distance ≥ 0, e.g. 1e-4",
+        ));
+    }
+    for (i, s) in starts.iter().enumerate() {
+        check_point(l, s, &format!("critical.starts[{i}]"))?;
+    }
+    let mut found: Vec<CriticalPoint> = Vec::new();
+    for s in starts {
+        let Ok(x) = newton(l, s, tol, max_iter) else {
+            continue;
+        };
+        let Ok(cp) = classify(l, &x) else { continue };
+        let dup = found.iter().position(|f| {
+            let d2: f64 = f.x.iter().zip(&cp.x).map(|(a, b)| (a - b) * (a - b)).sum();
+            d2.sqrt() < merge_radius
+        });
+        match dup {
+            Some(k) if cp.gradient_norm < found[k].gradient_norm => found[k] = cp,
+            Some(_) => {}
+            None => found.push(cp),
+        }
+    }
+    found.sort_by(|a, b| {
+        a.value.total_cmp(&b.value).then_with(|| {
+            a.x.iter()
+                .zip(&b.x)
+                .map(|(p, q)| p.total_cmp(q))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    Ok(found)
+}
+
+/// Upper bound on the number of points [`grid_starts`] will generate.
+pub const MAX_GRID_POINTS: usize = 1_000_000;
+
+/// A tensor grid of `per_axis` points per axis on the box [lo, hi] (endpoints included; the midpoint when
+/// `per_axis` = 1), as starts for [`find_all`]. Point order: the last coordinate varies fastest.
+///
+/// Errors: `lo` and `hi` of different lengths, an empty box, non-finite bounds, lo > hi, `per_axis` = 0, or
+/// more than [`MAX_GRID_POINTS`] points.
+pub fn grid_starts(lo: &[f64], hi: &[f64], per_axis: usize) -> Result<Vec<Vec<f64>>> {
+    if lo.len() != hi.len() {
+        return Err(Error::Dimension {
+            key: "critical.hi".into(),
+            expected: lo.len(),
+            found: hi.len(),
+        });
+    }
+    if lo.is_empty() {
+        return Err(Error::invalid(
+            "critical.lo",
+            "[]",
+            "give one lower and one upper bound per coordinate",
+        ));
+    }
+    for (i, (a, b)) in lo.iter().zip(hi).enumerate() {
+        if !(a.is_finite() && b.is_finite() && a <= b) {
+            return Err(Error::invalid(
+                format!("critical.lo[{i}], critical.hi[{i}]"),
+                format!("{a}, {b}"),
+                "bounds must be finite with lo ≤ hi",
+            ));
+        }
+    }
+    let total = u32::try_from(lo.len())
+        .ok()
+        .and_then(|d| per_axis.checked_pow(d))
+        .filter(|n| *n <= MAX_GRID_POINTS);
+    let total = match (per_axis, total) {
+        (0, _) => {
+            return Err(Error::invalid(
+                "critical.per_axis",
+                per_axis,
+                "use at least 1 point per axis",
+            ));
+        }
+        (_, Some(n)) => n,
+        (_, None) => {
+            return Err(Error::invalid(
+                "critical.per_axis",
+                per_axis,
+                format!(
+                    "per_axis^{} exceeds {MAX_GRID_POINTS} starts; use fewer points per axis",
+                    lo.len()
+                ),
+            ));
+        }
+    };
+    let coord = |i: usize, k: usize| {
+        if per_axis == 1 {
+            0.5 * (lo[i] + hi[i])
+        } else {
+            lo[i] + (hi[i] - lo[i]) * k as f64 / (per_axis - 1) as f64
+        }
+    };
+    let d = lo.len();
+    Ok((0..total)
+        .map(|mut n| {
+            let mut p = vec![0.0; d];
+            for i in (0..d).rev() {
+                p[i] = coord(i, n % per_axis);
+                n /= per_axis;
+            }
+            p
+        })
+        .collect())
+}
