@@ -18,6 +18,7 @@ pub mod brownian;
 pub mod dynamics;
 pub mod ensemble;
 pub mod noise;
+pub mod report;
 pub mod solver;
 pub mod stats;
 pub mod stepper;
