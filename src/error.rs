@@ -74,12 +74,24 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(key: impl Into<String>, value: impl std::fmt::Display, fix: impl Into<String>) -> Self {
-        Error::Invalid { key: key.into(), value: value.to_string(), fix: fix.into() }
+    pub fn invalid(
+        key: impl Into<String>,
+        value: impl std::fmt::Display,
+        fix: impl Into<String>,
+    ) -> Self {
+        Error::Invalid {
+            key: key.into(),
+            value: value.to_string(),
+            fix: fix.into(),
+        }
     }
 }
 
 /// Checks `cond`; otherwise an [`Error::Invalid`] for `key`.
 pub fn ensure(cond: bool, key: &str, value: impl std::fmt::Display, fix: &str) -> Result<()> {
-    if cond { Ok(()) } else { Err(Error::invalid(key, value, fix)) }
+    if cond {
+        Ok(())
+    } else {
+        Err(Error::invalid(key, value, fix))
+    }
 }

@@ -19,17 +19,29 @@ impl Quadratic {
     pub fn new(rows: &[Vec<f64>], center: Option<&[f64]>) -> Result<Self> {
         let d = rows.len();
         if d == 0 {
-            return Err(Error::invalid("landscape.hessian", "[]", "give a non-empty square matrix, e.g. [[1.0, 0.0], [0.0, -0.5]]"));
+            return Err(Error::invalid(
+                "landscape.hessian",
+                "[]",
+                "give a non-empty square matrix, e.g. [[1.0, 0.0], [0.0, -0.5]]",
+            ));
         }
         let mut h = Vec::with_capacity(d * d);
         for (i, r) in rows.iter().enumerate() {
             if r.len() != d {
-                return Err(Error::Dimension { key: format!("landscape.hessian[{i}]"), expected: d, found: r.len() });
+                return Err(Error::Dimension {
+                    key: format!("landscape.hessian[{i}]"),
+                    expected: d,
+                    found: r.len(),
+                });
             }
             h.extend_from_slice(r);
         }
         if let Some(v) = h.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("landscape.hessian", v, "all entries must be finite numbers"));
+            return Err(Error::invalid(
+                "landscape.hessian",
+                v,
+                "all entries must be finite numbers",
+            ));
         }
         let scale = h.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
         for i in 0..d {
@@ -37,7 +49,11 @@ impl Quadratic {
                 if (h[i * d + j] - h[j * d + i]).abs() > SYMMETRY_TOL * scale {
                     return Err(Error::invalid(
                         "landscape.hessian",
-                        format!("H[{i}][{j}] = {} but H[{j}][{i}] = {}", h[i * d + j], h[j * d + i]),
+                        format!(
+                            "H[{i}][{j}] = {} but H[{j}][{i}] = {}",
+                            h[i * d + j],
+                            h[j * d + i]
+                        ),
                         "the Hessian must be symmetric",
                     ));
                 }
@@ -46,10 +62,20 @@ impl Quadratic {
         let center = match center {
             None => vec![0.0; d],
             Some(c) if c.len() == d => c.to_vec(),
-            Some(c) => return Err(Error::Dimension { key: "landscape.center".into(), expected: d, found: c.len() }),
+            Some(c) => {
+                return Err(Error::Dimension {
+                    key: "landscape.center".into(),
+                    expected: d,
+                    found: c.len(),
+                });
+            }
         };
         if let Some(v) = center.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("landscape.center", v, "all entries must be finite numbers"));
+            return Err(Error::invalid(
+                "landscape.center",
+                v,
+                "all entries must be finite numbers",
+            ));
         }
         Ok(Quadratic { h, center })
     }
@@ -57,8 +83,13 @@ impl Quadratic {
     /// Diagonal H = diag(λ), centred at the origin.
     pub fn diagonal(lambda: &[f64]) -> Result<Self> {
         let d = lambda.len();
-        let rows: Vec<Vec<f64>> =
-            (0..d).map(|i| (0..d).map(|j| if i == j { lambda[i] } else { 0.0 }).collect()).collect();
+        let rows: Vec<Vec<f64>> = (0..d)
+            .map(|i| {
+                (0..d)
+                    .map(|j| if i == j { lambda[i] } else { 0.0 })
+                    .collect()
+            })
+            .collect();
         Self::new(&rows, None)
     }
 
@@ -89,7 +120,11 @@ impl Landscape for Quadratic {
         let d = self.dim();
         for (i, gi) in g.iter_mut().enumerate() {
             let row = &self.h[i * d..(i + 1) * d];
-            *gi = row.iter().zip(x.iter().zip(&self.center)).map(|(h, (x, c))| h * (x - c)).sum();
+            *gi = row
+                .iter()
+                .zip(x.iter().zip(&self.center))
+                .map(|(h, (x, c))| h * (x - c))
+                .sum();
         }
     }
     fn hessian(&self, _x: &[f64], h: &mut [f64]) {
