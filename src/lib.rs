@@ -10,5 +10,6 @@
 pub mod error;
 pub mod landscape;
 pub mod linalg;
+pub mod theory;
 
 pub use error::{Error, Result};
