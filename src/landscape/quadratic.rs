@@ -107,10 +107,12 @@ impl Landscape for Quadratic {
         let d = self.dim();
         let mut s = 0.0;
         for i in 0..d {
-            let mut hi = 0.0;
-            for j in 0..d {
-                hi += self.h[i * d + j] * (x[j] - self.center[j]);
-            }
+            let row = &self.h[i * d..(i + 1) * d];
+            let hi: f64 = row
+                .iter()
+                .zip(x.iter().zip(&self.center))
+                .map(|(h, (x, c))| h * (x - c))
+                .sum();
             s += (x[i] - self.center[i]) * hi;
         }
         0.5 * s
