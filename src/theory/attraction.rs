@@ -29,7 +29,11 @@ pub fn sam_flow_hit_time(a: f64, rho: f64, y0: f64) -> Result<f64> {
     positive("rho", rho)?;
     finite("y0", y0)?;
     let y = y0.abs();
-    Ok(if y >= rho { f64::INFINITY } else { -(-y / rho).ln_1p() / a })
+    Ok(if y >= rho {
+        f64::INFINITY
+    } else {
+        -(-y / rho).ln_1p() / a
+    })
 }
 
 /// Amplitude of the discrete SAM 2-cycle along a λ > 0 direction at the saddle (O4):
@@ -41,7 +45,11 @@ pub fn sam_two_cycle_amplitude(eta: f64, lambda: f64, rho: f64) -> Result<f64> {
     non_negative("rho", rho)?;
     let el = eta * lambda;
     if el >= 2.0 {
-        return Err(Error::invalid("eta", eta, &format!("ηλ = {el} must be < 2 for a 2-cycle to exist")));
+        return Err(Error::invalid(
+            "eta",
+            eta,
+            format!("ηλ = {el} must be < 2 for a 2-cycle to exist"),
+        ));
     }
     Ok(el * rho / (2.0 - el))
 }
@@ -64,7 +72,10 @@ pub fn sam_response_coefficient(d: usize) -> Result<f64> {
         1 => Ok((2.0 / PI).sqrt()),
         _ => {
             let d = d as f64;
-            Ok((1.0 - 1.0 / d) * (ln_gamma((d - 1.0) / 2.0) - ln_gamma(d / 2.0)).exp() / 2f64.sqrt())
+            Ok(
+                (1.0 - 1.0 / d) * (ln_gamma((d - 1.0) / 2.0) - ln_gamma(d / 2.0)).exp()
+                    / 2f64.sqrt(),
+            )
         }
     }
 }

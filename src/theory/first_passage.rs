@@ -19,8 +19,9 @@
 //! [l, r] is cut into panels at l, at the user's break points (where b or σ² jump or kink, e.g. the
 //! piecewise noise of O10), at x0 and at r; each panel carries an 8-point Gauss–Legendre rule (order 16 for
 //! whole panels) and the spectral integration matrix of the same nodes for the cumulative integrals inside
-//! a panel (order 9). `grid` is the total number of nodes, i.e. the number of evaluations of `b` and `sigma2`.
-//! A few thousand nodes give 8+ significant digits on the spec tables; [`DEFAULT_GRID`] is generous.
+//! a panel (order 9). `grid` is the base number of nodes; panels across which φ changes by more than 2 are
+//! then split (at most 64-fold), so steep walls are resolved automatically. A few thousand nodes give 9+
+//! significant digits on the spec tables; [`DEFAULT_GRID`] is generous.
 
 use super::{finite, positive};
 use crate::error::{Error, Result};
@@ -34,6 +35,12 @@ pub const DEFAULT_GRID: usize = 20_000;
 
 /// Gauss–Legendre nodes per panel.
 const K: usize = 8;
+
+/// Largest change of φ across one panel before [`Mesh::refine`] splits it.
+const MAX_DPHI: f64 = 2.0;
+
+/// Most pieces [`Mesh::refine`] cuts one panel into.
+const MAX_SPLIT: usize = 64;
 
 /// Boundary condition at the left end l (the right end r is always absorbing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +98,8 @@ pub fn mfpt_piecewise(
     breaks: &[f64],
     grid: usize,
 ) -> Result<f64> {
-    let mesh = Mesh::new(l, r, x0, breaks, grid)?;
+    let mut mesh = Mesh::new(l, r, x0, breaks, grid)?;
+    mesh.refine(&b, &sigma2);
     let prof = Profile::new(&mesh, &b, &sigma2)?;
     let i = mesh.x0_knot;
     let log_t = match left {
@@ -101,14 +109,20 @@ pub fn mfpt_piecewise(
             let (lsr_k, lsr_n) = mesh.cum_right(&neg_phi, true)?;
             let lst = lsl_k[mesh.panels()];
             // S_l(z) m(z) and S_r(z) m(z), in logs.
-            let gl: Vec<f64> = (0..prof.phi.len()).map(|n| prof.log_g[n] + prof.phi[n] + lsl_n[n]).collect();
-            let gr: Vec<f64> = (0..prof.phi.len()).map(|n| prof.log_g[n] + prof.phi[n] + lsr_n[n]).collect();
+            let gl: Vec<f64> = (0..prof.phi.len())
+                .map(|n| prof.log_g[n] + prof.phi[n] + lsl_n[n])
+                .collect();
+            let gr: Vec<f64> = (0..prof.phi.len())
+                .map(|n| prof.log_g[n] + prof.phi[n] + lsr_n[n])
+                .collect();
             let (al, _) = mesh.cum_left(&gl, false)?;
             let (ar, _) = mesh.cum_right(&gr, false)?;
             lse(lsl_k[i] - lst + ar[i], lsr_k[i] - lst + al[i])
         }
         LeftBoundary::Reflecting => {
-            let inner: Vec<f64> = (0..prof.phi.len()).map(|n| prof.log_g[n] + prof.phi[n]).collect();
+            let inner: Vec<f64> = (0..prof.phi.len())
+                .map(|n| prof.log_g[n] + prof.phi[n])
+                .collect();
             let (_, k_n) = mesh.cum_left(&inner, true)?;
             let log_j: Vec<f64> = (0..prof.phi.len()).map(|n| k_n[n] - prof.phi[n]).collect();
             let (t, _) = mesh.cum_right(&log_j, false)?;
@@ -127,7 +141,8 @@ pub fn exit_probability_right(
     x0: f64,
     grid: usize,
 ) -> Result<f64> {
-    let mesh = Mesh::new(l, r, x0, &[], grid)?;
+    let mut mesh = Mesh::new(l, r, x0, &[], grid)?;
+    mesh.refine(&b, &sigma2);
     let prof = Profile::new(&mesh, &b, &sigma2)?;
     let neg_phi: Vec<f64> = prof.phi.iter().map(|p| -p).collect();
     let (lsl, _) = mesh.cum_left(&neg_phi, false)?;
@@ -247,7 +262,10 @@ impl Rule {
             w[K - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
         }
         let lagrange = |m: usize, s: f64| -> f64 {
-            (0..K).filter(|&n| n != m).map(|n| (s - x[n]) / (x[m] - x[n])).product()
+            (0..K)
+                .filter(|&n| n != m)
+                .map(|n| (s - x[n]) / (x[m] - x[n]))
+                .product()
         };
         let mut ql = [[0.0; K]; K];
         let mut qr = [[0.0; K]; K];
@@ -255,8 +273,12 @@ impl Rule {
             for m in 0..K {
                 // K-point Gauss is exact for the degree-(K−1) polynomial ℓ_m.
                 let (a, c) = ((x[j] + 1.0) / 2.0, (1.0 - x[j]) / 2.0);
-                ql[j][m] = (0..K).map(|q| a * w[q] * lagrange(m, -1.0 + a * (x[q] + 1.0))).sum();
-                qr[j][m] = (0..K).map(|q| c * w[q] * lagrange(m, x[j] + c * (x[q] + 1.0))).sum();
+                ql[j][m] = (0..K)
+                    .map(|q| a * w[q] * lagrange(m, -1.0 + a * (x[q] + 1.0)))
+                    .sum();
+                qr[j][m] = (0..K)
+                    .map(|q| c * w[q] * lagrange(m, x[j] + c * (x[q] + 1.0)))
+                    .sum();
             }
         }
         Rule { x, w, ql, qr }
@@ -278,10 +300,14 @@ impl Mesh {
         finite("r", r)?;
         finite("x0", x0)?;
         if l >= r {
-            return Err(Error::invalid("l", l, &format!("must be < r = {r}")));
+            return Err(Error::invalid("l", l, format!("must be < r = {r}")));
         }
         if x0 < l || x0 > r {
-            return Err(Error::invalid("x0", x0, &format!("must lie in [l, r] = [{l}, {r}]")));
+            return Err(Error::invalid(
+                "x0",
+                x0,
+                format!("must lie in [l, r] = [{l}, {r}]"),
+            ));
         }
         if let Some(v) = breaks.iter().find(|v| !v.is_finite()) {
             return Err(Error::invalid("breaks", v, "break points must be finite"));
@@ -295,7 +321,10 @@ impl Mesh {
             return Err(Error::invalid(
                 "grid",
                 grid,
-                &format!("must be ≥ {} (two {K}-node panels per segment); a few thousand is typical", 2 * K * segments),
+                format!(
+                    "must be ≥ {} (two {K}-node panels per segment); a few thousand is typical",
+                    2 * K * segments
+                ),
             ));
         }
         let panels_total = (grid / K) as f64;
@@ -304,11 +333,55 @@ impl Mesh {
             let (a, c) = (edges[s], edges[s + 1]);
             let n = ((panels_total * (c - a) / (r - l)).round() as usize).max(2);
             for i in 1..=n {
-                knots.push(if i == n { c } else { a + (c - a) * i as f64 / n as f64 });
+                knots.push(if i == n {
+                    c
+                } else {
+                    a + (c - a) * i as f64 / n as f64
+                });
             }
         }
         let x0_knot = knots.iter().position(|&k| k == x0).expect("x0 is an edge");
-        Ok(Mesh { rule: Rule::new(), knots, x0_knot })
+        Ok(Mesh {
+            rule: Rule::new(),
+            knots,
+            x0_knot,
+        })
+    }
+
+    /// Splits every panel across which φ changes by more than [`MAX_DPHI`] (estimated from the total
+    /// variation h/2 Σ w_j |φ'(z_j)|) into equal pieces, at most [`MAX_SPLIT`] per panel, so that e^{±φ} is
+    /// resolved where the drift is strong relative to the noise (steep walls, far reflecting boundaries).
+    fn refine(&mut self, b: &impl Fn(f64) -> f64, sigma2: &impl Fn(f64) -> f64) {
+        let mut knots = vec![self.knots[0]];
+        let mut x0_knot = 0;
+        for p in 0..self.panels() {
+            let tv: f64 = (0..K)
+                .map(|j| {
+                    let y = self.node(p, j);
+                    self.rule.w[j] * (2.0 * b(y) / sigma2(y)).abs()
+                })
+                .sum::<f64>()
+                * self.half(p);
+            // NaN (bad b or σ²) keeps one piece; Profile::new reports it.
+            let pieces = if tv.is_finite() {
+                ((tv / MAX_DPHI).ceil() as usize).clamp(1, MAX_SPLIT)
+            } else {
+                1
+            };
+            let (a, c) = (self.knots[p], self.knots[p + 1]);
+            for i in 1..=pieces {
+                knots.push(if i == pieces {
+                    c
+                } else {
+                    a + (c - a) * i as f64 / pieces as f64
+                });
+            }
+            if p + 1 == self.x0_knot {
+                x0_knot = knots.len() - 1;
+            }
+        }
+        self.knots = knots;
+        self.x0_knot = x0_knot;
     }
 
     fn panels(&self) -> usize {
@@ -334,18 +407,31 @@ impl Mesh {
         self.cum(logf, nodes, true)
     }
 
-    fn cum(&self, logf: &[f64], want_nodes: bool, from_right: bool) -> Result<(Vec<f64>, Vec<f64>)> {
+    fn cum(
+        &self,
+        logf: &[f64],
+        want_nodes: bool,
+        from_right: bool,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         let np = self.panels();
         let mut k = vec![f64::NEG_INFINITY; np + 1];
-        let mut n = if want_nodes { vec![f64::NEG_INFINITY; np * K] } else { Vec::new() };
-        let order: Box<dyn Iterator<Item = usize>> =
-            if from_right { Box::new((0..np).rev()) } else { Box::new(0..np) };
+        let mut n = if want_nodes {
+            vec![f64::NEG_INFINITY; np * K]
+        } else {
+            Vec::new()
+        };
+        let order: Box<dyn Iterator<Item = usize>> = if from_right {
+            Box::new((0..np).rev())
+        } else {
+            Box::new(0..np)
+        };
         for p in order {
             let f = &logf[p * K..(p + 1) * K];
             let lh = self.half(p).ln();
             // Value already accumulated at the panel's entry edge.
             let base = if from_right { k[p + 1] } else { k[p] };
-            let whole = lh + weighted(&self.rule.w, f, f64::NEG_INFINITY).expect("positive weights");
+            let whole =
+                lh + weighted(&self.rule.w, f, f64::NEG_INFINITY).expect("positive weights");
             let out = lse(base, whole);
             if from_right {
                 k[p] = out;
@@ -354,7 +440,11 @@ impl Mesh {
             }
             if want_nodes {
                 for j in 0..K {
-                    let q = if from_right { &self.rule.qr[j] } else { &self.rule.ql[j] };
+                    let q = if from_right {
+                        &self.rule.qr[j]
+                    } else {
+                        &self.rule.ql[j]
+                    };
                     // base + (h/2) Σ q_m f_m, summed together so a slightly negative partial sum (the
                     // interpolant dipping below 0 where f is tiny) is absorbed by what came before.
                     let v = weighted(q, f, base - lh).map(|v| v + lh).ok_or_else(|| {
@@ -377,7 +467,11 @@ fn weighted(c: &[f64; K], logf: &[f64], base: f64) -> Option<f64> {
     if m == f64::NEG_INFINITY {
         return Some(f64::NEG_INFINITY);
     }
-    let s: f64 = (base - m).exp() + c.iter().zip(logf).map(|(c, f)| c * (f - m).exp()).sum::<f64>();
+    let s: f64 = (base - m).exp()
+        + c.iter()
+            .zip(logf)
+            .map(|(c, f)| c * (f - m).exp())
+            .sum::<f64>();
     (s > 0.0).then(|| m + s.ln())
 }
 
@@ -397,10 +491,18 @@ impl Profile {
                 let y = mesh.node(p, j);
                 let (bv, s2) = (b(y), sigma2(y));
                 if !bv.is_finite() {
-                    return Err(Error::invalid("b", bv, &format!("drift must be finite on (l, r); at y = {y}")));
+                    return Err(Error::invalid(
+                        "b",
+                        bv,
+                        format!("drift must be finite on (l, r); at y = {y}"),
+                    ));
                 }
                 if !(s2.is_finite() && s2 > 0.0) {
-                    return Err(Error::invalid("sigma2", s2, &format!("σ² must be finite and > 0 on (l, r); at y = {y}")));
+                    return Err(Error::invalid(
+                        "sigma2",
+                        s2,
+                        format!("σ² must be finite and > 0 on (l, r); at y = {y}"),
+                    ));
                 }
                 dphi[p * K + j] = 2.0 * bv / s2;
                 log_g[p * K + j] = (2.0 / s2).ln();
@@ -412,7 +514,12 @@ impl Profile {
             let h = mesh.half(p);
             let d = &dphi[p * K..(p + 1) * K];
             for j in 0..K {
-                phi[p * K + j] = edge + h * mesh.rule.ql[j].iter().zip(d).map(|(q, v)| q * v).sum::<f64>();
+                phi[p * K + j] = edge
+                    + h * mesh.rule.ql[j]
+                        .iter()
+                        .zip(d)
+                        .map(|(q, v)| q * v)
+                        .sum::<f64>();
             }
             edge += h * mesh.rule.w.iter().zip(d).map(|(w, v)| w * v).sum::<f64>();
         }

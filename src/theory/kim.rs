@@ -20,7 +20,11 @@ use crate::error::{Error, Result};
 /// s(1 − e^{−2αt})/(2α), continuous at α = 0 (where it is s t).
 fn ou_var(alpha: f64, s: f64, t: f64) -> f64 {
     let x = -2.0 * alpha * t;
-    if x == 0.0 { s * t } else { s * t * x.exp_m1() / x }
+    if x == 0.0 {
+        s * t
+    } else {
+        s * t * x.exp_m1() / x
+    }
 }
 
 fn check(eta: f64, batch: f64, rho: f64, t: f64) -> Result<()> {
@@ -30,7 +34,7 @@ fn check(eta: f64, batch: f64, rho: f64, t: f64) -> Result<()> {
     non_negative("t", t)
 }
 
-/// Kim et al. Thm 2 (as reported, [S]) for one eigen-direction λ ≠ 0:
+/// Kim et al. Thm 2 (as reported, \[S\]) for one eigen-direction λ ≠ 0:
 ///
 /// σ²(t) = η|λ| / (2Bλ(1+ρλ)²) · [1 − exp(−2λ(1+ρλ)² t)],
 ///
@@ -41,7 +45,14 @@ pub fn kim_sigma2(lambda: f64, eta: f64, batch: f64, rho: f64, t: f64) -> Result
 
 /// E Z(t)² along one eigen-direction λ for SGD (`rho` ignored), model K or S-USAM (see the module table;
 /// O2 columns SGD, model K, S-USAM).
-pub fn direction_variance(kind: LinearKind, lambda: f64, eta: f64, batch: f64, rho: f64, t: f64) -> Result<f64> {
+pub fn direction_variance(
+    kind: LinearKind,
+    lambda: f64,
+    eta: f64,
+    batch: f64,
+    rho: f64,
+    t: f64,
+) -> Result<f64> {
     super::finite("lambda", lambda)?;
     check(eta, batch, rho, t)?;
     let p = 1.0 + rho * lambda;
@@ -55,14 +66,28 @@ pub fn direction_variance(kind: LinearKind, lambda: f64, eta: f64, batch: f64, r
 
 /// MSD Δ(t) = E‖X(t) − d‖² = Σ_j σ_j²(t) over the Hessian eigenvalues (Kim Thm 2 for model K; the same
 /// sum for SGD and S-USAM). Errors: no eigenvalues, non-finite ones, or bad η, B, ρ, t.
-pub fn msd(kind: LinearKind, eigenvalues: &[f64], eta: f64, batch: f64, rho: f64, t: f64) -> Result<f64> {
+pub fn msd(
+    kind: LinearKind,
+    eigenvalues: &[f64],
+    eta: f64,
+    batch: f64,
+    rho: f64,
+    t: f64,
+) -> Result<f64> {
     if eigenvalues.is_empty() {
-        return Err(Error::invalid("eigenvalues", "[]", "give at least one Hessian eigenvalue"));
+        return Err(Error::invalid(
+            "eigenvalues",
+            "[]",
+            "give at least one Hessian eigenvalue",
+        ));
     }
-    eigenvalues.iter().map(|&l| direction_variance(kind, l, eta, batch, rho, t)).sum()
+    eigenvalues
+        .iter()
+        .map(|&l| direction_variance(kind, l, eta, batch, rho, t))
+        .sum()
 }
 
-/// Kim et al. Cor. 1 (as reported, [S]), the small-t MSD gap for one direction:
+/// Kim et al. Cor. 1 (as reported, \[S\]), the small-t MSD gap for one direction:
 /// Δ_SGD − Δ_SAM ≈ 2ηt²|λ|³ρ/B, valid for |λ|t ≪ 1 (O2 last column).
 pub fn cor1_difference(lambda: f64, eta: f64, batch: f64, rho: f64, t: f64) -> Result<f64> {
     super::finite("lambda", lambda)?;
@@ -89,7 +114,13 @@ pub fn usam_difference_t1(lambda: f64, eta: f64, batch: f64, rho: f64, t: f64) -
 
 /// Stationary variance along a stable direction λ > 0 (§4.4): SGD η/(2B), S-USAM η(1+ρλ)/(2B),
 /// model K η/(2B(1+ρλ)²). Errors if λ ≤ 0 (no stationary law) or the model's rate is not positive.
-pub fn stationary_variance(kind: LinearKind, lambda: f64, eta: f64, batch: f64, rho: f64) -> Result<f64> {
+pub fn stationary_variance(
+    kind: LinearKind,
+    lambda: f64,
+    eta: f64,
+    batch: f64,
+    rho: f64,
+) -> Result<f64> {
     positive("lambda", lambda)?;
     check(eta, batch, rho, 0.0)?;
     let p = 1.0 + rho * lambda;
@@ -100,14 +131,21 @@ pub fn stationary_variance(kind: LinearKind, lambda: f64, eta: f64, batch: f64, 
     })
 }
 
-/// Kim et al. Thm 3 (as reported, [S]) with momentum γ ∈ [0, 1), one direction λ ≠ 0:
+/// Kim et al. Thm 3 (as reported, \[S\]) with momentum γ ∈ [0, 1), one direction λ ≠ 0:
 ///
 /// Δ = C₁(1 − e^{−C₂(1−γ)})² / ((1−γ)³B) + C₃(1 − e^{−C₄/(1−γ)}) / ((1−γ)B),
 ///
 /// C₁ = η²|λ|/2, C₃ = η|λ|/(2λ(1+ρλ)²), C₄ = 2λ(1+ρλ)²t, and **C₂ = t/η**: the reported C₂ = η/t is taken
 /// as a transcription slip (spec §4.5); with t/η this reproduces O11's "Thm 3" column (18.63, 1.634).
 /// The second term is model K in the overdamped momentum form (S-HB-od, rate and noise scaled by 1/(1−γ)).
-pub fn kim_thm3_msd(lambda: f64, eta: f64, batch: f64, rho: f64, gamma: f64, t: f64) -> Result<f64> {
+pub fn kim_thm3_msd(
+    lambda: f64,
+    eta: f64,
+    batch: f64,
+    rho: f64,
+    gamma: f64,
+    t: f64,
+) -> Result<f64> {
     super::finite("lambda", lambda)?;
     check(eta, batch, rho, t)?;
     if !(0.0..1.0).contains(&gamma) {

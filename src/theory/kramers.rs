@@ -21,7 +21,11 @@ use std::f64::consts::PI;
 pub fn kramers_time_1d(u2_min: f64, u2_saddle: f64, delta_u: f64, s2: f64) -> Result<f64> {
     positive("u2_min", u2_min)?;
     if !(u2_saddle.is_finite() && u2_saddle < 0.0) {
-        return Err(Error::invalid("u2_saddle", u2_saddle, "U'' at the saddle must be < 0"));
+        return Err(Error::invalid(
+            "u2_saddle",
+            u2_saddle,
+            "U'' at the saddle must be < 0",
+        ));
     }
     finite("delta_u", delta_u)?;
     positive("s2", s2)?;
@@ -40,7 +44,11 @@ pub fn eyring_kramers_time(
 ) -> Result<f64> {
     let n = hess_min.nrows();
     if n == 0 {
-        return Err(Error::invalid("hess_min", "[]", "give a non-empty square matrix"));
+        return Err(Error::invalid(
+            "hess_min",
+            "[]",
+            "give a non-empty square matrix",
+        ));
     }
     square("hess_min", hess_min, n)?;
     square("hess_saddle", hess_saddle, n)?;
@@ -48,7 +56,11 @@ pub fn eyring_kramers_time(
     positive("s2", s2)?;
     let em = hess_min.clone().symmetric_eigen().eigenvalues;
     if let Some(v) = em.iter().find(|v| **v <= 0.0) {
-        return Err(Error::invalid("hess_min", v, "the minimum's Hessian must be positive definite"));
+        return Err(Error::invalid(
+            "hess_min",
+            v,
+            "the minimum's Hessian must be positive definite",
+        ));
     }
     let ez = hess_saddle.clone().symmetric_eigen().eigenvalues;
     let neg: Vec<f64> = ez.iter().copied().filter(|v| *v < 0.0).collect();
@@ -65,7 +77,12 @@ pub fn eyring_kramers_time(
 }
 
 /// MFPT(m → z) ≈ τ/2 with τ from [`eyring_kramers_time`] (O8).
-pub fn eyring_kramers_mfpt(hess_min: &DMatrix<f64>, hess_saddle: &DMatrix<f64>, delta_u: f64, s2: f64) -> Result<f64> {
+pub fn eyring_kramers_mfpt(
+    hess_min: &DMatrix<f64>,
+    hess_saddle: &DMatrix<f64>,
+    delta_u: f64,
+    s2: f64,
+) -> Result<f64> {
     Ok(0.5 * eyring_kramers_time(hess_min, hess_saddle, delta_u, s2)?)
 }
 
@@ -75,10 +92,20 @@ pub fn eyring_kramers_mfpt(hess_min: &DMatrix<f64>, hess_saddle: &DMatrix<f64>, 
 ///
 /// where `exponent` is E (for constant noise E = 2ΔU/s² and this is [`kramers_time_1d`]). The prefactor
 /// depends on the Fokker–Planck convention; this is the Itô one (O10: π e^{7.1875} = 4155.67).
-pub fn laplace_escape_time_1d(u2_min: f64, u2_saddle: f64, d_min: f64, d_saddle: f64, exponent: f64) -> Result<f64> {
+pub fn laplace_escape_time_1d(
+    u2_min: f64,
+    u2_saddle: f64,
+    d_min: f64,
+    d_saddle: f64,
+    exponent: f64,
+) -> Result<f64> {
     positive("u2_min", u2_min)?;
     if !(u2_saddle.is_finite() && u2_saddle < 0.0) {
-        return Err(Error::invalid("u2_saddle", u2_saddle, "U'' at the saddle must be < 0"));
+        return Err(Error::invalid(
+            "u2_saddle",
+            u2_saddle,
+            "U'' at the saddle must be < 0",
+        ));
     }
     positive("d_min", d_min)?;
     positive("d_saddle", d_saddle)?;
@@ -86,7 +113,7 @@ pub fn laplace_escape_time_1d(u2_min: f64, u2_saddle: f64, d_min: f64, d_saddle:
     Ok(2.0 * PI * (d_saddle / (d_min * u2_min * u2_saddle.abs())).sqrt() * exponent.exp())
 }
 
-/// Xie–Sato–Sugiyama's SGD escape time as recalled in the spec ([M], O10):
+/// Xie–Sato–Sugiyama's SGD escape time as recalled in the spec (\[M\], O10):
 /// τ = 2π(1/|H_b|) exp[(2BΔL/η)(s/H_a + (1−s)/|H_b|)], with the path factor s ∈ [0, 1].
 ///
 /// Under Itô this prefactor is a factor 2 above the exact MFPT in O10's test case (8311.35 vs 4472.14),
@@ -94,7 +121,11 @@ pub fn laplace_escape_time_1d(u2_min: f64, u2_saddle: f64, d_min: f64, d_saddle:
 pub fn xie_escape_time(h_a: f64, h_b: f64, delta_l: f64, eta_over_b: f64, s: f64) -> Result<f64> {
     positive("h_a", h_a)?;
     if !(h_b.is_finite() && h_b != 0.0) {
-        return Err(Error::invalid("h_b", h_b, "the saddle curvature must be finite and non-zero"));
+        return Err(Error::invalid(
+            "h_b",
+            h_b,
+            "the saddle curvature must be finite and non-zero",
+        ));
     }
     finite("delta_l", delta_l)?;
     positive("eta_over_b", eta_over_b)?;

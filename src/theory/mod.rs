@@ -55,10 +55,18 @@ pub(crate) fn finite(key: &str, v: f64) -> Result<()> {
 /// `Ok` if `m` is `n×n` with finite entries.
 pub(crate) fn square(key: &str, m: &DMatrix<f64>, n: usize) -> Result<()> {
     if m.nrows() != n {
-        return Err(Error::Dimension { key: format!("{key} (rows)"), expected: n, found: m.nrows() });
+        return Err(Error::Dimension {
+            key: format!("{key} (rows)"),
+            expected: n,
+            found: m.nrows(),
+        });
     }
     if m.ncols() != n {
-        return Err(Error::Dimension { key: format!("{key} (columns)"), expected: n, found: m.ncols() });
+        return Err(Error::Dimension {
+            key: format!("{key} (columns)"),
+            expected: n,
+            found: m.ncols(),
+        });
     }
     if let Some(v) = m.iter().find(|v| !v.is_finite()) {
         return Err(Error::invalid(key, v, "all entries must be finite"));

@@ -32,13 +32,20 @@ fn check(a: &DMatrix<f64>, s_g: &DMatrix<f64>, eta: f64, mu: f64) -> Result<usiz
 /// so A_big = [[0, −I], [A/η, ((1−μ)/η) I]] and S_big = [[0, 0], [0, S_G/η]]. Pass them to
 /// [`super::ou::ou_moments`] with Z(0) = (x0, 0) for the exact law; Var X(t) is the top-left d×d block.
 /// Errors: shapes, η ≤ 0, μ ∉ [0, 1).
-pub fn shb_linear(a: &DMatrix<f64>, s_g: &DMatrix<f64>, eta: f64, mu: f64) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+pub fn shb_linear(
+    a: &DMatrix<f64>,
+    s_g: &DMatrix<f64>,
+    eta: f64,
+    mu: f64,
+) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
     let n = check(a, s_g, eta, mu)?;
     let mut ab = DMatrix::<f64>::zeros(2 * n, 2 * n);
     let mut sb = DMatrix::<f64>::zeros(2 * n, 2 * n);
-    ab.view_mut((0, n), (n, n)).copy_from(&(-DMatrix::<f64>::identity(n, n)));
+    ab.view_mut((0, n), (n, n))
+        .copy_from(&(-DMatrix::<f64>::identity(n, n)));
     ab.view_mut((n, 0), (n, n)).copy_from(&(a / eta));
-    ab.view_mut((n, n), (n, n)).copy_from(&(DMatrix::<f64>::identity(n, n) * ((1.0 - mu) / eta)));
+    ab.view_mut((n, n), (n, n))
+        .copy_from(&(DMatrix::<f64>::identity(n, n) * ((1.0 - mu) / eta)));
     sb.view_mut((n, n), (n, n)).copy_from(&(s_g / eta));
     Ok((ab, sb))
 }
@@ -46,7 +53,12 @@ pub fn shb_linear(a: &DMatrix<f64>, s_g: &DMatrix<f64>, eta: f64, mu: f64) -> Re
 /// (A, S) of the overdamped / effective-learning-rate limit S-HB-od (§4.5):
 /// dX = −G/(1−μ) dt + (√η/(1−μ)) S_G^{1/2} dW, i.e. A = A_G/(1−μ), S = η S_G/(1−μ)².
 /// Valid only for η‖H‖/(1−μ)² ≪ 1; at μ = 0 it is S-SGD1 (O11's μ = 0 column).
-pub fn shb_od_linear(a: &DMatrix<f64>, s_g: &DMatrix<f64>, eta: f64, mu: f64) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+pub fn shb_od_linear(
+    a: &DMatrix<f64>,
+    s_g: &DMatrix<f64>,
+    eta: f64,
+    mu: f64,
+) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
     check(a, s_g, eta, mu)?;
     let om = 1.0 - mu;
     Ok((a / om, s_g * (eta / (om * om))))
@@ -77,7 +89,11 @@ pub fn growth_rates(lambda_eff: f64, eta: f64, mu: f64) -> Result<GrowthRates> {
     let shb = om / (2.0 * eta) * ((1.0 + 4.0 * eta * l / (om * om)).sqrt() - 1.0);
     let p = 1.0 + mu + eta * l;
     let z = 0.5 * (p + (p * p - 4.0 * mu).sqrt());
-    Ok(GrowthRates { shb, overdamped: l / om, discrete: z.ln() / eta })
+    Ok(GrowthRates {
+        shb,
+        overdamped: l / om,
+        discrete: z.ln() / eta,
+    })
 }
 
 /// Exact mean and covariance of x after `steps` steps of the discrete PyTorch heavy ball (A-mom) with a
@@ -85,7 +101,7 @@ pub fn growth_rates(lambda_eff: f64, eta: f64, mu: f64) -> Result<GrowthRates> {
 ///
 /// b⁺ = μ b + (A x + ξ),  x⁺ = x − η b⁺,  ξ ~ N(0, S_G) i.i.d.
 ///
-/// The state (x, b) follows Z⁺ = M Z + N ξ with M = [[I − ηA, −ημI], [A, μI]], N = [[−ηI], [I]], so
+/// The state (x, b) follows Z⁺ = M Z + N ξ with M = [[I − ηA, −ημI], [A, μI]], N = [[−ηI], \[I\]], so
 /// C⁺ = M C Mᵀ + N S_G Nᵀ is propagated exactly. μ = 0 is discrete SGD. Errors: shapes, η ≤ 0,
 /// μ ∉ [0, 1).
 pub fn heavy_ball_discrete_moments(
@@ -98,7 +114,11 @@ pub fn heavy_ball_discrete_moments(
 ) -> Result<(DVector<f64>, DMatrix<f64>)> {
     let n = check(a, s_g, eta, mu)?;
     if x0.len() != n {
-        return Err(Error::Dimension { key: "x0".into(), expected: n, found: x0.len() });
+        return Err(Error::Dimension {
+            key: "x0".into(),
+            expected: n,
+            found: x0.len(),
+        });
     }
     let id = DMatrix::<f64>::identity(n, n);
     let mut m = DMatrix::<f64>::zeros(2 * n, 2 * n);
@@ -115,5 +135,8 @@ pub fn heavy_ball_discrete_moments(
     let mut z0 = DVector::<f64>::zeros(2 * n);
     z0.rows_mut(0, n).copy_from(x0);
     let (mean, cov) = em_moments(&big_a, &q, &z0, 1.0, steps)?;
-    Ok((mean.rows(0, n).into_owned(), cov.view((0, 0), (n, n)).into_owned()))
+    Ok((
+        mean.rows(0, n).into_owned(),
+        cov.view((0, 0), (n, n)).into_owned(),
+    ))
 }

@@ -127,7 +127,11 @@ fn check_linear(a: &DMatrix<f64>, s: &DMatrix<f64>, x0: &DVector<f64>) -> Result
     square("a", a, n)?;
     square("s", s, n)?;
     if x0.len() != n {
-        return Err(Error::Dimension { key: "x0".into(), expected: n, found: x0.len() });
+        return Err(Error::Dimension {
+            key: "x0".into(),
+            expected: n,
+            found: x0.len(),
+        });
     }
     for v in x0.iter() {
         finite("x0", *v)?;
