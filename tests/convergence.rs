@@ -9,7 +9,9 @@
 
 use samsde::Error;
 use samsde::brownian::{self, path_rng};
-use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, NoiseStructure, Sde, SolverKind, SolverSpec, Workspace, build};
+use samsde::dynamics::{
+    DynamicsKind, DynamicsSpec, Model, NoiseStructure, Sde, SolverKind, SolverSpec, Workspace, build,
+};
 use samsde::landscape::Beale;
 use samsde::noise::Noise;
 use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};

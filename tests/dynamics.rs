@@ -149,7 +149,10 @@ fn usam_sam_dnsam_at_rho_zero_follow_the_sgd_path() {
             7,
         );
         // The path must actually move, or the comparison is vacuous.
-        assert!(max_abs_diff(&reference[0], &reference[300]) > 1e-3, "{name}: path did not move");
+        assert!(
+            max_abs_diff(&reference[0], &reference[300]) > 1e-3,
+            "{name}: path did not move"
+        );
         for (kind, sde) in &others {
             let p = drive(sde.as_ref(), EulerMaruyama, &x0, h, 300, 7);
             let d = max_path_diff(&p, &reference);
@@ -219,7 +222,8 @@ fn discrete_momentum_zero_is_plain_update() {
         let mut rng_ref = path_rng(5, 0);
         let mut x = vec![0.3, 0.05];
         let mut xr = x.clone();
-        let (mut xi, mut g, mut gg, mut y, mut fb) = (vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 4]);
+        let (mut xi, mut g, mut gg, mut y, mut fb) =
+            (vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 4]);
         let mut ns = samsde::noise::NoiseScratch::new(2, 0);
         for _ in 0..200 {
             st.step(&mut x, &mut rng, &mut s);
@@ -253,6 +257,9 @@ fn discrete_momentum_zero_is_plain_update() {
 // ---------------------------------------------------------------------------------------------------------
 // 3. O1: exact linear forms on a quadratic saddle with constant noise.
 // ---------------------------------------------------------------------------------------------------------
+
+/// (name, SDE, expected A, expected σσᵀ).
+type LinearCase<'a> = (&'a str, &'a dyn Sde, Vec<f64>, Vec<f64>);
 
 const HSAD: [f64; 4] = [1.0, 0.5, 0.5, -0.5];
 
@@ -312,16 +319,21 @@ fn o1_linear_forms_on_quadratic_saddle() {
         let a_usam: Vec<f64> = (0..4).map(|k| HSAD[k] + rho * h2[k]).collect();
         let s_sgd: Vec<f64> = sigma_b.iter().map(|v| eta * v).collect();
         let s_usam: Vec<f64> = mm(&mm(&ih, &sigma_b, 2), &ih, 2).iter().map(|v| eta * v).collect();
-        let cases: Vec<(&str, &dyn Sde, Vec<f64>, Vec<f64>)> =
-            vec![("sgd", &sgd, a_sgd, s_sgd), ("usam", &usam, a_usam, s_usam)];
+        let cases: [LinearCase; 2] = [("sgd", &sgd, a_sgd, s_sgd), ("usam", &usam, a_usam, s_usam)];
         for (kind, sde, a, s) in cases {
             assert!(sde.is_affine(), "{kind} {name} must be affine on a quadratic");
             let lin = LinearSde::from_sde(sde);
             for x in &xs {
                 let want: Vec<f64> = (0..2).map(|i| -(a[2 * i] * x[0] + a[2 * i + 1] * x[1])).collect();
                 let got = drift_of(sde, x);
-                assert!(max_abs_diff(&got, &want) <= 1e-12, "{kind} {name} drift {got:?} vs {want:?}");
-                assert!(max_abs_diff(&drift_of(&lin, x), &want) <= 1e-12, "{kind} {name} linear drift");
+                assert!(
+                    max_abs_diff(&got, &want) <= 1e-12,
+                    "{kind} {name} drift {got:?} vs {want:?}"
+                );
+                assert!(
+                    max_abs_diff(&drift_of(&lin, x), &want) <= 1e-12,
+                    "{kind} {name} linear drift"
+                );
                 let ss = outer(&diffusion_of(sde, x), 2, sde.noise_dim());
                 assert!(max_abs_diff(&ss, &s) <= 1e-12, "{kind} {name} σσᵀ {ss:?} vs {s:?}");
                 let ss = outer(&diffusion_of(&lin, x), 2, lin.noise_dim());
@@ -337,11 +349,19 @@ fn o1_linear_forms_on_quadratic_saddle() {
     let s_kim: Vec<f64> = abs_2x2(&HSAD).iter().map(|v| eta / batch * v).collect();
     let lin = LinearSde::from_sde(&kim);
     for x in &xs {
-        let want: Vec<f64> = (0..2).map(|i| -(a_kim[2 * i] * x[0] + a_kim[2 * i + 1] * x[1])).collect();
+        let want: Vec<f64> = (0..2)
+            .map(|i| -(a_kim[2 * i] * x[0] + a_kim[2 * i + 1] * x[1]))
+            .collect();
         assert!(max_abs_diff(&drift_of(&kim, x), &want) <= 1e-12, "kim drift");
         assert!(max_abs_diff(&drift_of(&lin, x), &want) <= 1e-12, "kim linear drift");
-        assert!(max_abs_diff(&outer(&diffusion_of(&kim, x), 2, 2), &s_kim) <= 1e-12, "kim σσᵀ");
-        assert!(max_abs_diff(&outer(&diffusion_of(&lin, x), 2, 2), &s_kim) <= 1e-12, "kim linear σσᵀ");
+        assert!(
+            max_abs_diff(&outer(&diffusion_of(&kim, x), 2, 2), &s_kim) <= 1e-12,
+            "kim σσᵀ"
+        );
+        assert!(
+            max_abs_diff(&outer(&diffusion_of(&lin, x), 2, 2), &s_kim) <= 1e-12,
+            "kim linear σσᵀ"
+        );
     }
     // The eigenvalues quoted in O1 (−0.651388, 1.151388) pin the test matrix.
     let a = abs_2x2(&HSAD);
@@ -381,13 +401,20 @@ fn o3_usam_linearisation_changes_sign_at_half() {
             }
         }
         assert!(jac[1].abs() < 1e-8 && jac[2].abs() < 1e-8);
-        assert!((jac[0] + (2.0 + 4.0 * rho)).abs() < 1e-8, "ρ = {rho}: stable eigenvalue {}", jac[0]);
+        assert!(
+            (jac[0] + (2.0 + 4.0 * rho)).abs() < 1e-8,
+            "ρ = {rho}: stable eigenvalue {}",
+            jac[0]
+        );
         let unstable = jac[3];
         assert!((unstable - (2.0 - 4.0 * rho)).abs() < 1e-8, "ρ = {rho}: {unstable}");
         if sign == 0.0 {
             assert!(unstable.abs() < 1e-8);
         } else {
-            assert!(unstable * sign > 0.3, "ρ = {rho}: eigenvalue {unstable} has the wrong sign");
+            assert!(
+                unstable * sign > 0.3,
+                "ρ = {rho}: eigenvalue {unstable} has the wrong sign"
+            );
         }
     }
 }
@@ -400,15 +427,16 @@ fn o3_usam_linearisation_changes_sign_at_half() {
 fn o3_usam_deterministic_runs_either_side_of_threshold() {
     let run = |rho: f64| {
         let usam = Usam::new(model(saddle_xy(), silent()), 0.01, rho);
-        drive(&usam, EulerMaruyama, &[-0.5, 0.01], 0.01, 2000, 1)
-            .pop()
-            .unwrap()
+        drive(&usam, EulerMaruyama, &[-0.5, 0.01], 0.01, 2000, 1).pop().unwrap()
     };
     let esc = run(0.4);
     assert!(esc[1].abs() > 1.0, "ρ = 0.4 must escape, y = {}", esc[1]);
     assert!((esc[1] - 0.01 * 1.004f64.powi(2000)).abs() < 1e-9 * esc[1].abs());
     let att = run(0.6);
-    assert!(att[0].abs() < 1e-10 && att[1].abs() < 1e-5, "ρ = 0.6 must be attracted, got {att:?}");
+    assert!(
+        att[0].abs() < 1e-10 && att[1].abs() < 1e-5,
+        "ρ = 0.6 must be attracted, got {att:?}"
+    );
     assert!(att[1] > 0.0, "y decays monotonically without changing sign");
 }
 
@@ -484,7 +512,11 @@ fn heavy_ball_sde_state_equations() {
     let want_s = [0.0, 0.0, 0.0, 0.0, v, 0.0, 0.0, v];
     assert!(max_abs_diff(&s, &want_s) <= 1e-12, "{s:?}");
     let m = format!("{:e}", mass);
-    assert!(hb.notes().iter().any(|n| n.contains("mass") && n.contains(&m)), "{:?}", hb.notes());
+    assert!(
+        hb.notes().iter().any(|n| n.contains("mass") && n.contains(&m)),
+        "{:?}",
+        hb.notes()
+    );
 }
 
 /// PyTorch `SGD(momentum=μ)` (no dampening/Nesterov): buf = G at the first step, buf = μ·buf + G after,
@@ -527,7 +559,10 @@ fn discrete_heavy_ball_matches_torch_recursion() {
             buf = Some(b);
             let d = max_abs_diff(&state[..2], &x);
             assert!(d <= 1e-14 * (1.0 + x[0].abs() + x[1].abs()), "{kind:?} step {k}: {d:e}");
-            assert!(max_abs_diff(&state[2..], buf.as_ref().unwrap()) <= 1e-14 * 1e3, "{kind:?} buffer");
+            assert!(
+                max_abs_diff(&state[2..], buf.as_ref().unwrap()) <= 1e-14 * 1e3,
+                "{kind:?} buffer"
+            );
         }
         assert!(max_abs_diff(&x, &[1.0, 2.0]) > 0.05, "momentum must move the iterate");
     }

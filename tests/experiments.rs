@@ -59,16 +59,26 @@ fn e2_o4_discrete_sam_two_cycle_at_saddle() {
     assert!((cycle - 0.00505051).abs() < 5e-9);
     println!("SAM final point {x:?}");
     assert!((x[0].abs() - 5.0504e-3).abs() <= 1e-7, "|x| = {}", x[0].abs());
-    assert!((x[0].abs() - cycle).abs() <= 2e-7, "|x| = {} vs cycle {cycle}", x[0].abs());
+    assert!(
+        (x[0].abs() - cycle).abs() <= 2e-7,
+        "|x| = {} vs cycle {cycle}",
+        x[0].abs()
+    );
     assert!(x[1].abs() < 1e-6, "y = {}", x[1]);
-    assert!(x[0] < 0.0, "the spec's x is −5.0504e−3 (deterministic, so the phase is pinned too)");
+    assert!(
+        x[0] < 0.0,
+        "the spec's x is −5.0504e−3 (deterministic, so the phase is pinned too)"
+    );
     // On the 2-cycle: one step flips the sign of x, two steps return. The two-step map is x ↦ 0.9604x + c, so the
     // transient left over from the entry at step 63 decays like 0.9604^(k/2): at step 500 the two half-cycles
     // still differ by ~2.3e−7 in |x| (tolerance 5e−7) and a two-step return moves x by 0.04 of that, ~5e−9
     // (tolerance 1e−8).
     let (x1, _) = run(&st, &x, 1, |_, _| false);
     let (x2, _) = run(&st, &x, 2, |_, _| false);
-    assert!(x1[0] * x[0] < 0.0 && (x1[0].abs() - x[0].abs()).abs() < 5e-7, "{x1:?} vs {x:?}");
+    assert!(
+        x1[0] * x[0] < 0.0 && (x1[0].abs() - x[0].abs()).abs() < 5e-7,
+        "{x1:?} vs {x:?}"
+    );
     assert!((x2[0] - x[0]).abs() < 1e-8, "{} vs {}", x2[0], x[0]);
     // SAM enters the disk r < ρ at step 63 (O3, discrete η = 0.01).
     let (_, k) = run(&st, &[-3.0, -0.01], 500, |_, x| dist(x, &[0.0, 0.0]) < 0.5);
@@ -90,9 +100,19 @@ fn e2_gradient_descent_escapes_saddle() {
     assert!((x[0] - -1.2307e-4).abs() <= 5e-9, "x = {}", x[0]);
     assert!((x[1] - -199.5657).abs() <= 5e-5, "y = {}", x[1]);
     // E2: ρ = 0.05 escapes (y = −94.75 at 500 steps), ρ ≥ 0.1 is trapped.
-    let (x, _) = run(&discrete(saddle_xy(), DiscreteKind::Sam, 0.01, 0.05), &[-3.0, -0.01], 500, |_, _| false);
+    let (x, _) = run(
+        &discrete(saddle_xy(), DiscreteKind::Sam, 0.01, 0.05),
+        &[-3.0, -0.01],
+        500,
+        |_, _| false,
+    );
     assert!((x[1] - -94.75).abs() <= 5e-3, "ρ = 0.05: y = {}", x[1]);
-    let (x, _) = run(&discrete(saddle_xy(), DiscreteKind::Sam, 0.01, 0.1), &[-3.0, -0.01], 500, |_, _| false);
+    let (x, _) = run(
+        &discrete(saddle_xy(), DiscreteKind::Sam, 0.01, 0.1),
+        &[-3.0, -0.01],
+        500,
+        |_, _| false,
+    );
     assert!(x[1].abs() < 0.1, "ρ = 0.1 must be trapped: y = {}", x[1]);
 }
 
@@ -111,7 +131,10 @@ fn e1_beale_sam_trapped_only_for_large_rho() {
     assert!(dist(&x, &min) < 0.5, "GD must reach the minimum: {x:?}");
     // The spec's GD stop point, step 27,777: (2.782, 0.440); 3 printed decimals, tolerance 1e−3.
     let (x, _) = run(&gd, &[1.0, 2.0], 27_777, |_, _| false);
-    assert!((x[0] - 2.782).abs() <= 1e-3 && (x[1] - 0.440).abs() <= 1e-3, "GD at 27,777 steps: {x:?}");
+    assert!(
+        (x[0] - 2.782).abs() <= 1e-3 && (x[1] - 0.440).abs() <= 1e-3,
+        "GD at 27,777 steps: {x:?}"
+    );
     let (_, k) = run(&gd, &[1.0, 2.0], 30_000, |_, x| dist(x, &min) < 0.5);
     assert!(k < 30_000, "GD within 0.5 of the minimum at step {k}");
 
@@ -120,12 +143,18 @@ fn e1_beale_sam_trapped_only_for_large_rho() {
     println!("SAM ρ = 0.5 after 30000 steps: {x:?}");
     assert!(dist(&x, &sad) < 0.02, "SAM ρ = 0.5 must be trapped at (0, 1): {x:?}");
     let (_, k) = run(&sam, &[1.0, 2.0], 30_000, |_, x| dist(x, &sad) < 0.01);
-    assert!((270..=290).contains(&k), "ρ = 0.5 arrives within 0.01 of the saddle at step {k} (spec: 279)");
+    assert!(
+        (270..=290).contains(&k),
+        "ρ = 0.5 arrives within 0.01 of the saddle at step {k} (spec: 279)"
+    );
 
     let sam = discrete(Beale, DiscreteKind::Sam, eta, 0.1);
     let (x, _) = run(&sam, &[1.0, 2.0], 30_000, |_, _| false);
     println!("SAM ρ = 0.1 after 30000 steps: {x:?}");
-    assert!(dist(&x, &min) < 0.6 && dist(&x, &sad) > 1.0, "ρ = 0.1 must not be trapped: {x:?}");
+    assert!(
+        dist(&x, &min) < 0.6 && dist(&x, &sad) > 1.0,
+        "ρ = 0.1 must not be trapped: {x:?}"
+    );
 }
 
 /// E1 at the code's step η = 1.25e−5 for the spec's 87,683 GD steps: GD ends at (2.4753, 0.3351), SAM ρ = 0.1
