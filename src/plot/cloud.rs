@@ -86,8 +86,11 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             .y_label_area_size(80)
             .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
             .map_err(&e)?;
+        let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
         chart
             .configure_mesh()
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
             .x_desc(var_name(report, 0))
             .y_desc(var_name(report, 1))
             .x_labels(6)
@@ -146,7 +149,13 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
                 .label_font((FONT, TICK))
                 .border_style(BLACK)
                 .background_style(WHITE.mix(0.85))
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(style::quiet_corner(
+                    dots.iter()
+                        .map(|p| (p.1, p.2))
+                        .chain(ells.iter().flat_map(|e| e.3.iter().copied())),
+                    xr,
+                    yr,
+                ))
                 .draw()
                 .map_err(&e)?;
         }

@@ -85,7 +85,8 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .y_label_area_size(90)
         .build_cartesian_2d(xr.0..xr.1, 0.0..1.05)
         .map_err(&e)?;
-    let fmt = |v: &f64| style::num(*v);
+    let fmt = style::tick(xr.1 - xr.0);
+    let fmt_y = |v: &f64| style::num(*v);
     chart
         .configure_mesh()
         .x_desc("time t")
@@ -145,7 +146,11 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .label_font((FONT, TICK))
         .border_style(BLACK)
         .background_style(WHITE.mix(0.85))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(style::quiet_corner(
+            curves.iter().flat_map(|c| c.s.iter().copied()),
+            xr,
+            (0.0, 1.05),
+        ))
         .draw()
         .map_err(&e)?;
 
@@ -186,7 +191,7 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .label_style((FONT, TICK))
         .axis_desc_style((FONT, LABEL))
         .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
+        .y_label_formatter(&fmt_y)
         .light_line_style(BLACK.mix(0.05))
         .draw()
         .map_err(&e)?;

@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use crate::report::Report;
-use plotters::style::RGBColor;
+use plotters::element::PathElement;
+use plotters::style::{RGBColor, ShapeStyle};
 use std::path::Path;
 use std::sync::Once;
 
@@ -202,5 +203,69 @@ pub fn log_range(range: Option<(f64, f64)>) -> (f64, f64) {
             (lo / f, hi * f)
         }
         _ => (1e-3, 1.0),
+    }
+}
+
+/// A polyline as separate two-point segments. plotters joins thick polylines with unbounded miters, which
+/// draws long spikes at sharp turns of noisy data; separate segments have no joins.
+pub fn segments(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+) -> impl Iterator<Item = PathElement<(f64, f64)>> {
+    let pts: Vec<(f64, f64)> = points
+        .into_iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    (1..pts.len()).map(move |k| PathElement::new(vec![pts[k - 1], pts[k]], style))
+}
+
+/// Tick-label formatter for an axis spanning `span`: [`num`], with round-off residue near zero shown as 0.
+pub fn tick(span: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        if v.abs() <= 1e-9 * span.abs() {
+            "0".to_string()
+        } else {
+            num(*v)
+        }
+    }
+}
+
+/// The legend corner that covers the fewest of `points` (each corner box is 40 % × 40 % of the plot).
+pub fn quiet_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+) -> plotters::chart::SeriesLabelPosition {
+    use plotters::chart::SeriesLabelPosition as P;
+    let (w, h) = (xr.1 - xr.0, yr.1 - yr.0);
+    let mut counts = [0usize; 4]; // UR, UL, LR, LL
+    for (x, y) in points {
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        let (u, v) = ((x - xr.0) / w, (y - yr.0) / h);
+        let right = u > 0.6;
+        let left = u < 0.4;
+        let top = v > 0.6;
+        let bottom = v < 0.4;
+        if top && right {
+            counts[0] += 1;
+        }
+        if top && left {
+            counts[1] += 1;
+        }
+        if bottom && right {
+            counts[2] += 1;
+        }
+        if bottom && left {
+            counts[3] += 1;
+        }
+    }
+    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+    match best {
+        0 => P::UpperRight,
+        1 => P::UpperLeft,
+        2 => P::LowerRight,
+        _ => P::LowerLeft,
     }
 }

@@ -49,15 +49,15 @@ pub fn sweep_line(
         .y_label_area_size(100)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
         .map_err(&e)?;
-    let fmt = |v: &f64| style::num(*v);
+    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
         .label_style((FONT, TICK))
         .axis_desc_style((FONT, LABEL))
-        .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .light_line_style(BLACK.mix(0.05))
         .draw()
         .map_err(&e)?;
@@ -71,7 +71,7 @@ pub fn sweep_line(
             )
             .map_err(&e)?;
         chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(3)))
+            .draw_series(style::segments(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(3)))
             .map_err(&e)?
             .label(*label)
             .legend(move |(x, y)| {
@@ -89,7 +89,13 @@ pub fn sweep_line(
             .label_font((FONT, TICK))
             .border_style(BLACK)
             .background_style(WHITE.mix(0.85))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(style::quiet_corner(
+                clean
+                    .iter()
+                    .flat_map(|s| s.1.iter().flat_map(|p| [(p.0, p.1), (p.0, p.2), (p.0, p.3)])),
+                xr,
+                yr,
+            ))
             .draw()
             .map_err(&e)?;
     }
@@ -139,7 +145,8 @@ pub fn phase_diagram(
         .y_label_area_size(100)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
         .map_err(&e)?;
-    let fmt = |v: &f64| style::num(*v);
+    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
+    let fmt = style::tick(1.0);
     chart
         .configure_mesh()
         .disable_mesh()
@@ -147,8 +154,8 @@ pub fn phase_diagram(
         .y_desc(y_label)
         .label_style((FONT, TICK))
         .axis_desc_style((FONT, LABEL))
-        .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .draw()
         .map_err(&e)?;
     chart
@@ -181,7 +188,7 @@ pub fn phase_diagram(
         let mut first = true;
         for run in runs.into_iter().filter(|r| r.len() >= 2) {
             chart
-                .draw_series(LineSeries::new(run.iter().copied(), WHITE.stroke_width(7)))
+                .draw_series(LineSeries::new(run.iter().copied(), WHITE.stroke_width(6)))
                 .map_err(&e)?;
             let s = chart
                 .draw_series(LineSeries::new(run, RGBColor(200, 30, 30).stroke_width(3)))

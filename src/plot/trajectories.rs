@@ -80,9 +80,12 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
     if let Some(l) = contours {
         draw_contours(&mut chart, l, xr, yr, saddle).map_err(&e)?;
     }
+    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
     chart
         .configure_mesh()
         .disable_mesh()
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .x_desc(var_name(report, 0))
         .y_desc(var_name(report, 1))
         .label_style((FONT, TICK))
@@ -94,7 +97,7 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
     for ((i, _), (label, pts)) in &paths {
         let c = style::color(*i);
         let line = chart
-            .draw_series(LineSeries::new(
+            .draw_series(style::segments(
                 pts.iter().map(|p| (p.1, p.2)),
                 c.mix(0.75).stroke_width(2),
             ))
@@ -152,7 +155,11 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
         .label_font((FONT, TICK))
         .border_style(BLACK)
         .background_style(WHITE.mix(0.85))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(style::quiet_corner(
+            paths.values().flat_map(|(_, p)| p.iter().map(|q| (q.1, q.2))),
+            xr,
+            yr,
+        ))
         .draw()
         .map_err(&e)?;
     root.present().map_err(&e)?;

@@ -80,6 +80,11 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             .chain(s.theory_trace.iter().chain(&s.theory_msd).map(|p| p.1))
             .filter(|v| *v > 0.0)
     }));
+    let points = || {
+        series
+            .iter()
+            .flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| (p.0, p.1)))
+    };
     let log = matches!(pos, Some((lo, hi)) if hi / lo > 100.0);
 
     style::register_fonts();
@@ -103,11 +108,14 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         let mut chart = builder
             .build_cartesian_2d(xr.0..xr.1, (yr.0..yr.1).log_scale())
             .map_err(&e)?;
-        draw(&mut chart, report, &series, ydesc, yr.0).map_err(&e)?;
+        let pts = points().filter(|p| p.1 > 0.0).map(|p| (p.0, p.1.log10()));
+        let corner = style::quiet_corner(pts, xr, (yr.0.log10(), yr.1.log10()));
+        draw(&mut chart, report, &series, ydesc, yr.0, corner).map_err(&e)?;
     } else {
         let yr = padded(finite_range(ys()).map(|(lo, hi)| (lo.min(0.0), hi)), 0.05);
         let mut chart = builder.build_cartesian_2d(xr.0..xr.1, yr.0..yr.1).map_err(&e)?;
-        draw(&mut chart, report, &series, ydesc, f64::NEG_INFINITY).map_err(&e)?;
+        let corner = style::quiet_corner(points(), xr, yr);
+        draw(&mut chart, report, &series, ydesc, f64::NEG_INFINITY, corner).map_err(&e)?;
     }
     root.present().map_err(&e)?;
     Ok(true)
@@ -122,11 +130,14 @@ fn draw<'a, Y>(
     series: &[Series],
     ydesc: &str,
     floor: f64,
+    corner: SeriesLabelPosition,
 ) -> std::result::Result<(), DrawError>
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let fmt = |v: &f64| style::num(*v);
+    let xr = chart.x_range();
+    let fx = style::tick(xr.end - xr.start);
     chart
         .configure_mesh()
         .x_desc("time t")
@@ -134,7 +145,7 @@ where
         .label_style((FONT, TICK))
         .axis_desc_style((FONT, LABEL))
         .y_label_formatter(&fmt)
-        .x_label_formatter(&fmt)
+        .x_label_formatter(&fx)
         .light_line_style(BLACK.mix(0.05))
         .draw()?;
     for s in series {
@@ -146,17 +157,19 @@ where
                 chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))?;
             }
         }
-        let clamp = |p: &(f64, f64, f64)| (p.0, p.1.max(floor));
+        // On a log axis (floor > −∞) non-positive values cannot be drawn and are left out.
+        let keep = |p: &&(f64, f64, f64)| p.1 > floor || floor == f64::NEG_INFINITY;
+        let xy = |p: &(f64, f64, f64)| (p.0, p.1);
         chart
-            .draw_series(LineSeries::new(s.trace.iter().map(clamp), c.stroke_width(3)))?
+            .draw_series(style::segments(s.trace.iter().filter(keep).map(xy), c.stroke_width(3)))?
             .label(style::legend_label(report, &s.label))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        chart.draw_series(LineSeries::new(s.msd.iter().map(clamp), c.stroke_width(2)))?;
-        chart.draw_series(s.msd.iter().map(|p| Circle::new(clamp(p), 4, c.filled())))?;
+        chart.draw_series(style::segments(s.msd.iter().filter(keep).map(xy), c.stroke_width(2)))?;
+        chart.draw_series(s.msd.iter().filter(keep).map(|p| Circle::new(xy(p), 4, c.filled())))?;
         for th in [&s.theory_trace, &s.theory_msd] {
             if th.len() >= 2 {
                 chart.draw_series(DashedLineSeries::new(
-                    th.iter().map(|p| (p.0, p.1.max(floor))),
+                    th.iter().copied().filter(|p| p.1 > floor || floor == f64::NEG_INFINITY),
                     12,
                     8,
                     c.stroke_width(2),
@@ -200,7 +213,7 @@ where
         .label_font((FONT, TICK))
         .border_style(BLACK)
         .background_style(WHITE.mix(0.85))
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(corner)
         .draw()?;
     Ok(())
 }
