@@ -274,7 +274,7 @@ fn render_all_writes_every_figure() {
 #[test]
 fn sweep_line_and_phase_diagram() {
     let dir = temp_dir("sweep");
-    let series: Vec<(String, Vec<(f64, f64, f64, f64)>)> = ["SGD", "USAM", "SAM"]
+    let series: Vec<(String, Vec<sweep::SweepPoint>)> = ["SGD", "USAM", "SAM"]
         .iter()
         .enumerate()
         .map(|(k, l)| {

@@ -8,6 +8,9 @@ use crate::report::{MomentRow, Report};
 use plotters::prelude::*;
 use std::path::Path;
 
+/// Dynamics index, mean, 1σ and 2σ ellipse outlines.
+type Ellipses = (usize, [f64; 2], Vec<(f64, f64)>, Vec<(f64, f64)>);
+
 /// At most this many snapshot times (panels).
 pub const MAX_PANELS: usize = 4;
 
@@ -48,7 +51,7 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
     let tol = |t: f64, s: f64| (t - s).abs() <= 1e-9 * t.abs().max(s.abs()).max(1.0);
     for (k, (&t, area)) in times.iter().zip(panels.iter()).enumerate() {
         let at_t: Vec<&&MomentRow> = rows.iter().filter(|r| tol(r.t, t)).collect();
-        let ells: Vec<(usize, [f64; 2], Vec<(f64, f64)>, Vec<(f64, f64)>)> = at_t
+        let ells: Vec<Ellipses> = at_t
             .iter()
             .map(|r| {
                 let i = style::dynamics_index(report, &r.label);

@@ -180,7 +180,9 @@ pub fn phase_diagram(
             let x = xr.0 + (xr.1 - xr.0) * k as f64 / 400.0;
             let y = f(x);
             if y.is_finite() && y >= yr.0 && y <= yr.1 {
-                runs.last_mut().map(|r| r.push((x, y)));
+                if let Some(r) = runs.last_mut() {
+                    r.push((x, y));
+                }
             } else if runs.last().is_some_and(|r| !r.is_empty()) {
                 runs.push(Vec::new());
             }

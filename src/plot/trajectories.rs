@@ -11,6 +11,9 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// A dynamics label and its path's (t, x, y) points.
+type LabelledPath = (String, Vec<(f64, f64, f64)>);
+
 /// At most this many paths per dynamics are drawn.
 pub const MAX_PATHS: usize = 25;
 const GRID: (usize, usize) = (240, 160);
@@ -23,7 +26,7 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
         return Ok(false);
     }
     // (label, path) → [(t, x, y)] sorted by t.
-    let mut paths: BTreeMap<(usize, u64), (String, Vec<(f64, f64, f64)>)> = BTreeMap::new();
+    let mut paths: BTreeMap<(usize, u64), LabelledPath> = BTreeMap::new();
     for r in &report.paths {
         if r.x.len() < 2 || !(r.x[0].is_finite() && r.x[1].is_finite()) {
             continue;
