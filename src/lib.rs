@@ -19,6 +19,7 @@ pub mod brownian;
 pub mod dynamics;
 pub mod ensemble;
 pub mod noise;
+pub mod plot;
 pub mod report;
 pub mod solver;
 pub mod stats;
