@@ -123,6 +123,12 @@ pub struct Lane {
     brng: PathRng,
     k: usize,
     next_snap: usize,
+    /// Step of the next snapshot (usize::MAX when none is left), so the per-step check is one compare.
+    next_snap_step: usize,
+    /// Whether the Brownian-bridge correction applies (region set, asked for, continuous-time dynamics).
+    bridge: bool,
+    /// Whether a region or basins must be checked after each step.
+    watch: bool,
     done: bool,
 }
 
@@ -139,6 +145,9 @@ impl Lane {
             brng: path_rng(0, 0),
             k: 0,
             next_snap: 0,
+            next_snap_step: usize::MAX,
+            bridge: false,
+            watch: false,
             done: true,
         }
     }
@@ -152,6 +161,7 @@ impl Lane {
             obs.alive[j] = true;
             self.next_snap += 1;
         }
+        self.next_snap_step = sched.snapshot_steps.get(self.next_snap).copied().unwrap_or(usize::MAX);
     }
 
     /// Starts path `job.index`: generators from (seed, index), the start point (plus spread), snapshot 0.
@@ -171,6 +181,9 @@ impl Lane {
         self.k = 0;
         self.next_snap = 0;
         self.done = false;
+        self.bridge =
+            plan.bridge && plan.region.is_some() && stepper.bridge_variance(&self.dir, &self.scratch).is_some();
+        self.watch = plan.region.is_some() || !plan.basins.is_empty();
         obs.alive.fill(false);
         obs.exit_time = None;
         obs.basin = None;
@@ -201,8 +214,8 @@ impl Lane {
 
     /// Takes one step.
     #[inline(always)]
-    pub fn step<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob) {
-        if job.plan.bridge && job.plan.region.is_some() {
+    pub fn step<S: Stepper + ?Sized>(&mut self, stepper: &S) {
+        if self.bridge {
             let d = self.prev.len();
             self.prev.copy_from_slice(&self.state[..d]);
         }
@@ -224,12 +237,33 @@ impl Lane {
             self.finish(d, obs);
             return;
         }
+        if self.watch {
+            self.watch_events(stepper, plan, obs, t, dt, d);
+        }
+        if self.k == self.next_snap_step {
+            self.record(sched, obs, d);
+        }
+        if obs.stopped || self.k >= sched.steps {
+            self.finish(d, obs);
+        }
+    }
+
+    /// Exit (with the Brownian-bridge correction) and basin checks after a step at time t.
+    #[inline(always)]
+    fn watch_events<S: Stepper + ?Sized>(
+        &mut self,
+        stepper: &S,
+        plan: &Plan,
+        obs: &mut PathObserver,
+        t: f64,
+        dt: f64,
+        d: usize,
+    ) {
         if let (Some(region), None) = (&plan.region, obs.exit_time) {
             let pos = &self.state[..d];
-            let continuous = stepper.bridge_variance(&self.dir, &self.scratch).is_some();
             if !region.inside(pos) {
-                obs.exit_time = Some(if plan.bridge && continuous { t - 0.5 * dt } else { t });
-            } else if plan.bridge && continuous {
+                obs.exit_time = Some(if self.bridge { t - 0.5 * dt } else { t });
+            } else if self.bridge {
                 let (scratch, dir, prev) = (&self.scratch, &mut self.dir, &self.prev);
                 let p = region.crossing_probability(prev, pos, dt, dir, |u| {
                     stepper.bridge_variance(u, scratch).unwrap_or(0.0)
@@ -255,10 +289,6 @@ impl Lane {
                     break;
                 }
             }
-        }
-        self.record(sched, obs, d);
-        if obs.stopped || self.k >= sched.steps {
-            self.finish(d, obs);
         }
     }
 }
@@ -290,8 +320,8 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [P
     }
     loop {
         let mut active = false;
-        for (lane, p) in lanes.iter_mut().flatten() {
-            lane.step(stepper, &jobs[*p]);
+        for (lane, _) in lanes.iter_mut().flatten() {
+            lane.step(stepper);
         }
         for slot in lanes.iter_mut() {
             if let Some((lane, p)) = slot {
