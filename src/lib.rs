@@ -12,6 +12,7 @@
 pub mod error;
 pub mod landscape;
 pub mod linalg;
+pub mod theory;
 
 pub use error::{Error, Result};
 pub mod brownian;

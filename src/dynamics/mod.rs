@@ -16,6 +16,7 @@
 
 pub mod discrete;
 pub mod dnsam;
+pub mod fixed;
 pub mod kim;
 pub mod linear;
 pub mod momentum;

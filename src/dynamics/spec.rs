@@ -1,7 +1,9 @@
 //! Validated descriptions of a dynamics and a solver, and the one place that turns them into a ready
 //! [`Stepper`] (architecture lesson 7: one dispatch, outside the stepping loop).
 
-use super::{Discrete, DiscreteKind, Dnsam, HeavyBall, Kim, LinearSde, Model, NoiseStructure, Sam, Sde, Sgd, Usam};
+use super::{
+    Discrete, DiscreteKind, Dnsam, HeavyBall, Kim, LinearSde, Model, NoiseStructure, Sam, Sde, Sgd, Usam, fixed,
+};
 use crate::error::{Error, Result, ensure};
 use crate::solver::{EulerMaruyama, Milstein, Solver};
 use crate::stepper::{SdeStepper, Stepper};
@@ -221,7 +223,11 @@ fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<
     }
     let stepper: Box<dyn Stepper> = if sde.is_affine() {
         notes.push("linear SDE with constant noise: run by the linear fast path".into());
-        Box::new(SdeStepper::new(LinearSde::from_sde(&sde), solver, dt))
+        let linear = LinearSde::from_sde(&sde);
+        match fixed::linear_fast_path(&linear, dt) {
+            Some(fast) => fast,
+            None => Box::new(SdeStepper::new(linear, solver, dt)),
+        }
     } else {
         Box::new(SdeStepper::new(sde, solver, dt))
     };

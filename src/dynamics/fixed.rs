@@ -1,0 +1,198 @@
+//! The fast path: Euler–Maruyama on a quadratic landscape with constant noise, in a dimension N ≤ 4 fixed
+//! at compile time (fully unrolled, no calls back into the landscape). Two drifts qualify:
+//!
+//! - linear, b(x) = J x + b₀: SGD, USAM and model K on a quadratic with constant Σ_B (O1);
+//! - SAM on a quadratic, b(x) = −(g + ρHg/‖g‖_ε) with g = Hx + g₀.
+//!
+//! With constant noise σ = S, Milstein is Euler–Maruyama, so both solvers use it. The results equal the
+//! general path up to rounding (tested); the general path stays the reference implementation.
+
+use super::LinearSde;
+use crate::brownian::{self, PathRng};
+use crate::solver::SolverScratch;
+use crate::stepper::{Scratch, Stepper};
+
+/// Largest dimension with a fixed-size fast path.
+pub const MAX_FIXED_DIM: usize = 4;
+
+#[derive(Debug, Clone)]
+enum Drift<const N: usize> {
+    Linear {
+        j: [[f64; N]; N],
+        b0: [f64; N],
+    },
+    Sam {
+        h: [[f64; N]; N],
+        g0: [f64; N],
+        rho: f64,
+        eps: f64,
+    },
+}
+
+/// Euler–Maruyama with constant diffusion S in dimension N.
+#[derive(Debug, Clone)]
+pub struct FixedStepper<const N: usize> {
+    drift: Drift<N>,
+    s: [[f64; N]; N],
+    dt: f64,
+    sqrt_dt: f64,
+}
+
+fn to_mat<const N: usize>(v: &[f64]) -> [[f64; N]; N] {
+    let mut m = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..N {
+            m[i][j] = v[i * N + j];
+        }
+    }
+    m
+}
+
+impl<const N: usize> FixedStepper<N> {
+    /// From a linear SDE of dimension N with N noise columns (None otherwise).
+    pub fn linear(l: &LinearSde, dt: f64) -> Option<Self> {
+        use super::Sde;
+        if l.dim() != N || l.noise_dim() != N || l.position_dim() != N {
+            return None;
+        }
+        let mut b0 = [0.0; N];
+        let mut ws = l.workspace();
+        l.drift(&[0.0; N], &mut b0, &mut ws);
+        Some(FixedStepper {
+            drift: Drift::Linear {
+                j: to_mat(l.jacobian()),
+                b0,
+            },
+            s: to_mat(l.sigma()),
+            dt,
+            sqrt_dt: dt.sqrt(),
+        })
+    }
+
+    /// SAM on a quadratic with gradient g(x) = Hx + g₀ and constant diffusion `s` (N×N, row-major).
+    pub fn sam(h: &[f64], g0: &[f64], s: &[f64], rho: f64, eps: f64, dt: f64) -> Option<Self> {
+        if h.len() != N * N || g0.len() != N || s.len() != N * N {
+            return None;
+        }
+        let mut g = [0.0; N];
+        g.copy_from_slice(g0);
+        Some(FixedStepper {
+            drift: Drift::Sam {
+                h: to_mat(h),
+                g0: g,
+                rho,
+                eps,
+            },
+            s: to_mat(s),
+            dt,
+            sqrt_dt: dt.sqrt(),
+        })
+    }
+
+    #[inline(always)]
+    fn drift(&self, x: &[f64; N]) -> [f64; N] {
+        let mut b = [0.0; N];
+        match &self.drift {
+            Drift::Linear { j, b0 } => {
+                for i in 0..N {
+                    let mut acc = b0[i];
+                    for k in 0..N {
+                        acc += j[i][k] * x[k];
+                    }
+                    b[i] = acc;
+                }
+            }
+            Drift::Sam { h, g0, rho, eps } => {
+                let mut g = *g0;
+                for i in 0..N {
+                    for k in 0..N {
+                        g[i] += h[i][k] * x[k];
+                    }
+                }
+                let mut hg = [0.0; N];
+                let mut gg = 0.0;
+                for i in 0..N {
+                    gg += g[i] * g[i];
+                    for k in 0..N {
+                        hg[i] += h[i][k] * g[k];
+                    }
+                }
+                let coef = rho / (gg + eps * eps).sqrt();
+                for i in 0..N {
+                    b[i] = -(g[i] + coef * hg[i]);
+                }
+            }
+        }
+        b
+    }
+}
+
+impl<const N: usize> Stepper for FixedStepper<N> {
+    fn dim(&self) -> usize {
+        N
+    }
+    fn position_dim(&self) -> usize {
+        N
+    }
+    fn dt(&self) -> f64 {
+        self.dt
+    }
+    fn scratch(&self) -> Scratch {
+        Scratch {
+            ws: super::Workspace::new(N, N, 0),
+            sc: SolverScratch::new(0, 0),
+            z: vec![0.0; N],
+        }
+    }
+    #[inline]
+    fn step(&self, x: &mut [f64], rng: &mut PathRng, _s: &mut Scratch) {
+        let Ok(x) = <&mut [f64; N]>::try_from(x) else { return };
+        let mut z = [0.0; N];
+        brownian::fill_normals(rng, &mut z);
+        let b = self.drift(x);
+        for i in 0..N {
+            let mut noise = 0.0;
+            for k in 0..N {
+                noise += self.s[i][k] * z[k];
+            }
+            x[i] += b[i] * self.dt + noise * self.sqrt_dt;
+        }
+    }
+    fn bridge_variance(&self, dir: &[f64], _s: &Scratch) -> Option<f64> {
+        let mut v = 0.0;
+        for k in 0..N {
+            let c: f64 = (0..N).map(|i| dir[i] * self.s[i][k]).sum();
+            v += c * c;
+        }
+        Some(v)
+    }
+}
+
+/// The fixed-size stepper for a linear SDE, if its dimension qualifies.
+pub fn linear_fast_path(l: &LinearSde, dt: f64) -> Option<Box<dyn Stepper>> {
+    use super::Sde;
+    fn boxed<const N: usize>(l: &LinearSde, dt: f64) -> Option<Box<dyn Stepper>> {
+        FixedStepper::<N>::linear(l, dt).map(|s| Box::new(s) as Box<dyn Stepper>)
+    }
+    match l.dim() {
+        1 => boxed::<1>(l, dt),
+        2 => boxed::<2>(l, dt),
+        3 => boxed::<3>(l, dt),
+        4 => boxed::<4>(l, dt),
+        _ => None,
+    }
+}
+
+/// The fixed-size SAM stepper on a quadratic (g = Hx + g₀) with constant diffusion s, if d ≤ [`MAX_FIXED_DIM`].
+pub fn sam_fast_path(h: &[f64], g0: &[f64], s: &[f64], rho: f64, eps: f64, dt: f64) -> Option<Box<dyn Stepper>> {
+    fn boxed<const N: usize>(h: &[f64], c: &[f64], s: &[f64], rho: f64, eps: f64, dt: f64) -> Option<Box<dyn Stepper>> {
+        FixedStepper::<N>::sam(h, c, s, rho, eps, dt).map(|s| Box::new(s) as Box<dyn Stepper>)
+    }
+    match g0.len() {
+        1 => boxed::<1>(h, g0, s, rho, eps, dt),
+        2 => boxed::<2>(h, g0, s, rho, eps, dt),
+        3 => boxed::<3>(h, g0, s, rho, eps, dt),
+        4 => boxed::<4>(h, g0, s, rho, eps, dt),
+        _ => None,
+    }
+}
