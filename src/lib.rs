@@ -16,6 +16,10 @@ pub mod theory;
 
 pub use error::{Error, Result};
 pub mod brownian;
+pub mod cli;
+pub mod config;
+pub mod experiment;
+pub mod theory_report;
 pub mod dynamics;
 pub mod ensemble;
 pub mod noise;
