@@ -417,6 +417,9 @@ impl Experiment {
             if c.dynamics[..i].iter().any(|o| o.label == dy.label) {
                 return Err(err(&format!("{prefix}.label"), format!("duplicate label \"{}\"", dy.label), "give every [[dynamics]] entry a distinct label"));
             }
+            if dy.label.contains(['.', '=', ' ', '\t']) {
+                return Err(err(&format!("{prefix}.label"), format!("label \"{}\" contains '.', '=' or a space", dy.label), "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)"));
+            }
             let Some(k) = DynamicsKind::ALL.iter().position(|k| *k == dy.kind) else {
                 return Err(bad_kind(src, &format!("{prefix}.kind"), &dy.kind, &DynamicsKind::ALL));
             };
@@ -691,5 +694,31 @@ impl Experiment {
             basins,
             paths,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped model file parses and validates (no simulation).
+    #[test]
+    fn shipped_models_validate() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).expect("models/ exists") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let src = Source::read(&p).unwrap_or_else(|e| panic!("{e}"));
+                let exp = Experiment::load(&src).unwrap_or_else(|e| panic!("{e}"));
+                let text = std::fs::read_to_string(&p).expect("readable");
+                assert!(text.starts_with('#'), "{} must start with a comment", p.display());
+                // The resolved configuration is itself a valid model file.
+                let again = Source::parse("resolved", &exp.resolved_toml().expect("toml")).expect("parses");
+                Experiment::load(&again).unwrap_or_else(|e| panic!("{}: resolved: {e}", p.display()));
+                n += 1;
+            }
+        }
+        assert!(n >= 11, "found {n} model files");
     }
 }
