@@ -206,9 +206,15 @@ fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Resul
         let p = p.display().to_string();
         move |source| Error::Io { path: p, source }
     };
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
@@ -306,7 +312,10 @@ fn theory(model: &Path, set: &[String]) -> Result<()> {
             })
             .collect(),
     };
-    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Error::Output(e.to_string()))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| Error::Output(e.to_string()))?
+    );
     Ok(())
 }
 
@@ -316,7 +325,10 @@ fn saddles(model: &Path, range: &str, grid: usize, json: bool) -> Result<()> {
     let l = build_landscape(&src, &cfg)?;
     let bad = || Error::Usage(format!("--range {range}: expected LO:HI with LO < HI, e.g. -4:4"));
     let (lo, hi) = range.split_once(':').ok_or_else(bad)?;
-    let (lo, hi): (f64, f64) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+    let (lo, hi): (f64, f64) = (
+        lo.trim().parse().map_err(|_| bad())?,
+        hi.trim().parse().map_err(|_| bad())?,
+    );
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(bad());
     }
@@ -326,19 +338,44 @@ fn saddles(model: &Path, range: &str, grid: usize, json: bool) -> Result<()> {
     let d = l.dim();
     let mut starts = grid_starts(&vec![lo; d], &vec![hi; d], grid).map_err(|e| Error::Usage(format!("--grid: {e}")))?;
     starts.extend(l.known_points().into_iter().map(|(_, x)| x));
-    let found = find_all(l.as_ref(), &starts, critical::DEFAULT_TOL, critical::DEFAULT_MAX_ITER, 1e-4)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let found = find_all(
+        l.as_ref(),
+        &starts,
+        critical::DEFAULT_TOL,
+        critical::DEFAULT_MAX_ITER,
+        1e-4,
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&found).map_err(|e| Error::Output(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&found).map_err(|e| Error::Output(e.to_string()))?
+        );
         return Ok(());
     }
-    println!("{} critical points of `{}` (Newton from {} starts in [{lo}, {hi}]^{d})", found.len(), l.name(), starts.len());
+    println!(
+        "{} critical points of `{}` (Newton from {} starts in [{lo}, {hi}]^{d})",
+        found.len(),
+        l.name(),
+        starts.len()
+    );
     println!("{:<18} {:>5}  {:<28} {:>12}  eigenvalues", "kind", "index", "x", "f");
     for p in &found {
         let index = p.eigenvalues.iter().filter(|v| **v < 0.0).count();
         let x = p.x.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", ");
-        let e = p.eigenvalues.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", ");
-        println!("{:<18} {:>5}  ({:<26}) {:>12.6}  [{e}]", p.kind.label(), index, x, p.value);
+        let e = p
+            .eigenvalues
+            .iter()
+            .map(|v| format!("{v:.6}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "{:<18} {:>5}  ({:<26}) {:>12.6}  [{e}]",
+            p.kind.label(),
+            index,
+            x,
+            p.value
+        );
     }
     Ok(())
 }
@@ -351,7 +388,10 @@ fn parse_vary(v: &str) -> Result<(String, Vec<toml::Value>)> {
     let values = if parts.len() == 3 {
         let a: f64 = parts[0].trim().parse().map_err(|_| bad("START is not a number"))?;
         let b: f64 = parts[1].trim().parse().map_err(|_| bad("STOP is not a number"))?;
-        let n: usize = parts[2].trim().parse().map_err(|_| bad("COUNT is not a whole number"))?;
+        let n: usize = parts[2]
+            .trim()
+            .parse()
+            .map_err(|_| bad("COUNT is not a whole number"))?;
         if n == 0 || !a.is_finite() || !b.is_finite() {
             return Err(bad("COUNT must be ≥ 1 and the bounds finite"));
         }
@@ -476,7 +516,16 @@ fn sweep(c: &Common, vary: &[String]) -> Result<()> {
                 .collect();
             cl.sort();
             cl.dedup();
-            for f in ["msd", "msd_stderr", "trace", "exit_mean_time", "exit_mean_time_stderr", "exited", "censored", "diverged"] {
+            for f in [
+                "msd",
+                "msd_stderr",
+                "trace",
+                "exit_mean_time",
+                "exit_mean_time_stderr",
+                "exited",
+                "censored",
+                "diverged",
+            ] {
                 header.push(format!("{}.{f}", d.label));
             }
             header.extend(cl.iter().map(|c| format!("{}.p_{c}", d.label)));

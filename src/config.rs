@@ -341,7 +341,13 @@ impl Source {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             let key = e.span().and_then(|s| key_at(text, s.start));
-            model_error(file, key.as_deref(), line, &format!("TOML syntax error: {}", first_line(e.message())), "fix the syntax (see https://toml.io)")
+            model_error(
+                file,
+                key.as_deref(),
+                line,
+                &format!("TOML syntax error: {}", first_line(e.message())),
+                "fix the syntax (see https://toml.io)",
+            )
         })?;
         Ok(Source {
             file: file.into(),
@@ -369,8 +375,15 @@ impl Source {
             )));
         };
         let key = key.trim();
-        apply_override(&mut self.table, key, parse_value(value.trim()))
-            .map_err(|m| model_error(&self.file, Some(key), None, &m, "use a key of the model file (see --help)"))?;
+        apply_override(&mut self.table, key, parse_value(value.trim())).map_err(|m| {
+            model_error(
+                &self.file,
+                Some(key),
+                None,
+                &m,
+                "use a key of the model file (see --help)",
+            )
+        })?;
         self.overridden.push(key.to_string());
         Ok(())
     }
@@ -389,7 +402,11 @@ impl Source {
     /// A [`Error::Model`] for `key`, with the line where the file has it (or a note that `--set` set it).
     pub fn error(&self, key: Option<&str>, message: &str, fix: &str) -> Error {
         let set = key.is_some_and(|k| self.overridden.iter().any(|o| o == k));
-        let line = if set { None } else { key.and_then(|k| locate(&self.text, k)) };
+        let line = if set {
+            None
+        } else {
+            key.and_then(|k| locate(&self.text, k))
+        };
         let mut e = model_error(&self.file, key, line, message, fix);
         if set && let Error::Model { message, .. } = &mut e {
             message.push_str(" (value given by --set)");
@@ -566,20 +583,22 @@ fn sections(text: &str) -> Vec<String> {
     for (i, l) in lines.iter().enumerate() {
         if let Some((array, name)) = header(l) {
             cur = if array && name == "dynamics" {
-                let label = lines[i + 1..]
-                    .iter()
-                    .take_while(|m| header(m).is_none())
-                    .find_map(|m| match line_key(m).as_deref() {
-                        Some("label") => m.split_once('=').map(|(_, v)| strip_comment(v).trim().trim_matches('"').to_string()),
+                let label = lines[i + 1..].iter().take_while(|m| header(m).is_none()).find_map(|m| {
+                    match line_key(m).as_deref() {
+                        Some("label") => m
+                            .split_once('=')
+                            .map(|(_, v)| strip_comment(v).trim().trim_matches('"').to_string()),
                         _ => None,
-                    });
-                let kind = lines[i + 1..]
-                    .iter()
-                    .take_while(|m| header(m).is_none())
-                    .find_map(|m| match line_key(m).as_deref() {
-                        Some("kind") => m.split_once('=').map(|(_, v)| strip_comment(v).trim().trim_matches('"').to_uppercase()),
+                    }
+                });
+                let kind = lines[i + 1..].iter().take_while(|m| header(m).is_none()).find_map(|m| {
+                    match line_key(m).as_deref() {
+                        Some("kind") => m
+                            .split_once('=')
+                            .map(|(_, v)| strip_comment(v).trim().trim_matches('"').to_uppercase()),
                         _ => None,
-                    });
+                    }
+                });
                 format!("dynamics.{}", label.or(kind).unwrap_or_else(|| "SGD".into()))
             } else {
                 name
@@ -634,7 +653,8 @@ pub fn locate(text: &str, key: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "name = \"m\"\n[solver]\ndt = 1e-3 # step\n[[dynamics]]\nkind = \"sam\"\nlabel = \"SAM\"\nrho = 0.1\n";
+    const TEXT: &str =
+        "name = \"m\"\n[solver]\ndt = 1e-3 # step\n[[dynamics]]\nkind = \"sam\"\nlabel = \"SAM\"\nrho = 0.1\n";
 
     #[test]
     fn locate_and_key_at_agree() {

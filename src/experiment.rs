@@ -172,7 +172,11 @@ fn check_vec(src: &Source, key: &str, v: &[f64], d: usize) -> Result<()> {
         ));
     }
     if !finite(v) {
-        return Err(src.error(Some(key), &format!("non-finite entry in {v:?}"), "all entries must be finite numbers"));
+        return Err(src.error(
+            Some(key),
+            &format!("non-finite entry in {v:?}"),
+            "all entries must be finite numbers",
+        ));
     }
     Ok(())
 }
@@ -182,7 +186,11 @@ fn build_noise(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Noise> {
     let lift = |e| locate_error(src, e);
     let b = n.batch_size;
     if !(b.is_finite() && b >= 1.0) {
-        return Err(src.error(Some("noise.batch_size"), &format!("invalid value {b}"), "the batch size B must be ≥ 1"));
+        return Err(src.error(
+            Some("noise.batch_size"),
+            &format!("invalid value {b}"),
+            "the batch size B must be ≥ 1",
+        ));
     }
     match n.kind.as_str() {
         "isotropic" => Noise::isotropic(n.sigma, b).map_err(lift),
@@ -191,12 +199,19 @@ fn build_noise(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Noise> {
             let Some(fs) = l.finite_sum() else {
                 return Err(src.error(
                     Some("noise.kind"),
-                    &format!("finite_sum noise needs a finite-sum landscape, and `{}` is not one", l.name()),
+                    &format!(
+                        "finite_sum noise needs a finite-sum landscape, and `{}` is not one",
+                        l.name()
+                    ),
                     "use landscape.kind = \"toy_network\", or another noise kind (isotropic, hessian, linear)",
                 ));
             };
             if b.fract() != 0.0 {
-                return Err(src.error(Some("noise.batch_size"), &format!("invalid value {b}"), "finite_sum needs an integer batch size"));
+                return Err(src.error(
+                    Some("noise.batch_size"),
+                    &format!("invalid value {b}"),
+                    "finite_sum needs an integer batch size",
+                ));
             }
             Noise::finite_sum(b as usize, n.replacement, fs.samples()).map_err(lift)
         }
@@ -217,7 +232,11 @@ fn choose_saddle(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Critical
     let d = l.dim();
     let s = &c.saddle;
     if s.point.is_some() && s.guess.is_some() {
-        return Err(src.error(Some("saddle.guess"), "both saddle.point and saddle.guess are given", "keep one of them"));
+        return Err(src.error(
+            Some("saddle.guess"),
+            "both saddle.point and saddle.guess are given",
+            "keep one of them",
+        ));
     }
     let x = if let Some(p) = &s.point {
         check_vec(src, "saddle.point", p, d)?;
@@ -261,7 +280,11 @@ fn choose_saddle(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Critical
 fn default_basins(l: &dyn Landscape, saddle: &[f64]) -> Vec<(String, Vec<f64>)> {
     let d = l.dim();
     let mut per_axis = 1usize;
-    while (per_axis + 1).checked_pow(d as u32).is_some_and(|n| n <= BASIN_SEARCH_MAX_STARTS) && per_axis < 41 {
+    while (per_axis + 1)
+        .checked_pow(d as u32)
+        .is_some_and(|n| n <= BASIN_SEARCH_MAX_STARTS)
+        && per_axis < 41
+    {
         per_axis += 1;
     }
     let lo: Vec<f64> = saddle.iter().map(|s| s - BASIN_SEARCH_HALF_WIDTH).collect();
@@ -269,14 +292,23 @@ fn default_basins(l: &dyn Landscape, saddle: &[f64]) -> Vec<(String, Vec<f64>)> 
     let mut starts = grid_starts(&lo, &hi, per_axis).unwrap_or_default();
     let known = l.known_points();
     starts.extend(known.iter().map(|(_, x)| x.clone()));
-    let found = find_all(l, &starts, critical::DEFAULT_TOL, critical::DEFAULT_MAX_ITER, MERGE_RADIUS).unwrap_or_default();
+    let found = find_all(
+        l,
+        &starts,
+        critical::DEFAULT_TOL,
+        critical::DEFAULT_MAX_ITER,
+        MERGE_RADIUS,
+    )
+    .unwrap_or_default();
     let mut pts: Vec<Vec<f64>> = found
         .into_iter()
         .filter(|p| p.kind == CriticalKind::Minimum)
         .map(|p| p.x)
         .collect();
     for (name, x) in &known {
-        let near = pts.iter().any(|p| p.iter().zip(x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() < MERGE_RADIUS);
+        let near = pts
+            .iter()
+            .any(|p| p.iter().zip(x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() < MERGE_RADIUS);
         if name.contains("minimum") && !near {
             pts.push(x.clone());
         }
@@ -293,7 +325,11 @@ impl Experiment {
         let mut c = src.config()?;
         let err = |k: &str, m: String, f: &str| src.error(Some(k), &m, f);
         if c.name.trim().is_empty() || c.name.contains(['/', '\\']) || c.name.starts_with('.') {
-            return Err(err("name", format!("invalid name {:?}", c.name), "use a plain folder name, e.g. \"my_model\""));
+            return Err(err(
+                "name",
+                format!("invalid name {:?}", c.name),
+                "use a plain folder name, e.g. \"my_model\"",
+            ));
         }
         let landscape = build_landscape(src, &c)?;
         let l = landscape.as_ref();
@@ -311,13 +347,25 @@ impl Experiment {
         };
         let (dt, t_end) = (c.solver.dt, c.solver.t_end);
         if !(dt.is_finite() && dt > 0.0) {
-            return Err(err("solver.dt", format!("invalid value {dt}"), "the step dt must be a finite number > 0, e.g. 1e-3"));
+            return Err(err(
+                "solver.dt",
+                format!("invalid value {dt}"),
+                "the step dt must be a finite number > 0, e.g. 1e-3",
+            ));
         }
         if !(t_end.is_finite() && t_end > 0.0) {
-            return Err(err("solver.t_end", format!("invalid value {t_end}"), "the horizon must be a finite number > 0"));
+            return Err(err(
+                "solver.t_end",
+                format!("invalid value {t_end}"),
+                "the horizon must be a finite number > 0",
+            ));
         }
         if dt > t_end {
-            return Err(err("solver.dt", format!("dt = {dt} exceeds t_end = {t_end}"), "choose dt ≤ t_end"));
+            return Err(err(
+                "solver.dt",
+                format!("dt = {dt} exceeds t_end = {t_end}"),
+                "choose dt ≤ t_end",
+            ));
         }
         let solver = SolverSpec {
             kind: solver_kind,
@@ -327,27 +375,51 @@ impl Experiment {
         // Ensemble and output.
         let e = &c.ensemble;
         if e.paths == 0 {
-            return Err(err("ensemble.paths", "invalid value 0".into(), "run at least 1 path, e.g. paths = 1000"));
+            return Err(err(
+                "ensemble.paths",
+                "invalid value 0".into(),
+                "run at least 1 path, e.g. paths = 1000",
+            ));
         }
         if !(e.spread.is_finite() && e.spread >= 0.0) {
-            return Err(err("ensemble.spread", format!("invalid value {}", e.spread), "must be a finite number ≥ 0"));
+            return Err(err(
+                "ensemble.spread",
+                format!("invalid value {}", e.spread),
+                "must be a finite number ≥ 0",
+            ));
         }
         if !(e.blowup.is_finite() && e.blowup > 0.0) {
-            return Err(err("ensemble.blowup", format!("invalid value {}", e.blowup), "must be a finite number > 0"));
+            return Err(err(
+                "ensemble.blowup",
+                format!("invalid value {}", e.blowup),
+                "must be a finite number > 0",
+            ));
         }
         if c.output.snapshots < 2 {
-            return Err(err("output.snapshots", format!("invalid value {}", c.output.snapshots), "need at least 2 snapshots (t = 0 and t_end)"));
+            return Err(err(
+                "output.snapshots",
+                format!("invalid value {}", c.output.snapshots),
+                "need at least 2 snapshots (t = 0 and t_end)",
+            ));
         }
         // Saddle and start.
         let saddle = choose_saddle(src, &c, l)?;
         let start = match (&e.x0, &e.start) {
             (Some(_), Some(_)) => {
-                return Err(err("ensemble.start", "both ensemble.x0 and ensemble.start are given".into(), "keep one of them"));
+                return Err(err(
+                    "ensemble.start",
+                    "both ensemble.x0 and ensemble.start are given".into(),
+                    "keep one of them",
+                ));
             }
             (Some(x0), None) => {
                 check_vec(src, "ensemble.x0", x0, d)?;
                 if e.offset.is_some() {
-                    return Err(err("ensemble.offset", "offset is only used with start = \"saddle\"".into(), "remove it, or replace x0 by start = \"saddle\""));
+                    return Err(err(
+                        "ensemble.offset",
+                        "offset is only used with start = \"saddle\"".into(),
+                        "remove it, or replace x0 by start = \"saddle\"",
+                    ));
                 }
                 x0.clone()
             }
@@ -355,7 +427,11 @@ impl Experiment {
                 if let Some(s) = s
                     && s != "saddle"
                 {
-                    return Err(err("ensemble.start", format!("unknown start \"{s}\""), "use start = \"saddle\" (with an optional offset), or x0 = [...]"));
+                    return Err(err(
+                        "ensemble.start",
+                        format!("unknown start \"{s}\""),
+                        "use start = \"saddle\" (with an optional offset), or x0 = [...]",
+                    ));
                 }
                 let off = e.offset.clone().unwrap_or_else(|| vec![0.0; d]);
                 check_vec(src, "ensemble.offset", &off, d)?;
@@ -382,12 +458,20 @@ impl Experiment {
         if let Some(r) = &region
             && !r.inside(&start)
         {
-            return Err(err("ensemble.x0", format!("the start {start:?} is outside the exit region"), "start inside the region, or enlarge exit.radius"));
+            return Err(err(
+                "ensemble.x0",
+                format!("the start {start:?} is outside the exit region"),
+                "start inside the region, or enlarge exit.radius",
+            ));
         }
         // Basins.
         let b = &c.basins;
         if !(b.radius.is_finite() && b.radius > 0.0) {
-            return Err(err("basins.radius", format!("invalid value {}", b.radius), "must be a finite number > 0, e.g. 0.1"));
+            return Err(err(
+                "basins.radius",
+                format!("invalid value {}", b.radius),
+                "must be a finite number > 0, e.g. 0.1",
+            ));
         }
         let basin_labels = match &b.points {
             Some(pts) => {
@@ -403,7 +487,11 @@ impl Experiment {
         };
         // Dynamics.
         if c.dynamics.is_empty() {
-            return Err(err("dynamics", "no [[dynamics]] entries".into(), "add at least one, e.g. [[dynamics]] kind = \"sgd\""));
+            return Err(err(
+                "dynamics",
+                "no [[dynamics]] entries".into(),
+                "add at least one, e.g. [[dynamics]] kind = \"sgd\"",
+            ));
         }
         for dy in c.dynamics.iter_mut() {
             if dy.label.is_empty() {
@@ -415,10 +503,18 @@ impl Experiment {
         for (i, dy) in c.dynamics.iter().enumerate() {
             let prefix = format!("dynamics.{}", dy.label);
             if c.dynamics[..i].iter().any(|o| o.label == dy.label) {
-                return Err(err(&format!("{prefix}.label"), format!("duplicate label \"{}\"", dy.label), "give every [[dynamics]] entry a distinct label"));
+                return Err(err(
+                    &format!("{prefix}.label"),
+                    format!("duplicate label \"{}\"", dy.label),
+                    "give every [[dynamics]] entry a distinct label",
+                ));
             }
             if dy.label.contains(['.', '=', ' ', '\t']) {
-                return Err(err(&format!("{prefix}.label"), format!("label \"{}\" contains '.', '=' or a space", dy.label), "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)"));
+                return Err(err(
+                    &format!("{prefix}.label"),
+                    format!("label \"{}\" contains '.', '=' or a space", dy.label),
+                    "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
+                ));
             }
             let Some(k) = DynamicsKind::ALL.iter().position(|k| *k == dy.kind) else {
                 return Err(bad_kind(src, &format!("{prefix}.kind"), &dy.kind, &DynamicsKind::ALL));
@@ -433,7 +529,9 @@ impl Experiment {
                 epsilon: dy.epsilon,
             };
             let built = build(&spec, &model, &solver, &saddle.x, &prefix).map_err(|e| match e {
-                Error::Unsupported { what, fix } => src.error(Some("solver.kind"), &format!("unsupported: {what}"), &fix),
+                Error::Unsupported { what, fix } => {
+                    src.error(Some("solver.kind"), &format!("unsupported: {what}"), &fix)
+                }
                 e => locate_error(src, e),
             })?;
             let schedule = Schedule::new(built.dt, t_end, c.output.snapshots);

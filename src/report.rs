@@ -404,7 +404,11 @@ impl Report {
             .iter()
             .map(|s| vec![s.label.clone(), num(s.t), num(s.survival), s.at_risk.to_string()])
             .collect();
-        write("exit_times.csv", ["label", "t", "survival", "at_risk"].map(String::from).to_vec(), rows)?;
+        write(
+            "exit_times.csv",
+            ["label", "t", "survival", "at_risk"].map(String::from).to_vec(),
+            rows,
+        )?;
         let rows = self
             .basins
             .iter()
@@ -419,7 +423,9 @@ impl Report {
                 ]
             })
             .collect();
-        let h = ["label", "class", "count", "probability", "ci_lo", "ci_hi"].map(String::from).to_vec();
+        let h = ["label", "class", "count", "probability", "ci_lo", "ci_hi"]
+            .map(String::from)
+            .to_vec();
         write("basins.csv", h, rows)?;
         let mut h: Vec<String> = vec!["label".into(), "path".into(), "t".into()];
         h.extend(c.x.iter().cloned());

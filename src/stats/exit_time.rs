@@ -6,6 +6,7 @@
 //! - all exited: the sample mean of τ with standard error s/√n and a normal 95 % interval;
 //! - some censored: the restricted mean E[min(τ, T)] = ∫₀ᵀ S(t) dt (the area under the KM curve), a lower
 //!   bound of the mean, with its standard error; the report names the estimator used.
+//!
 //! Median and quantiles are read off the histogram (resolution T/bins, linear inside a bin); a quantile
 //! beyond the exited fraction is reported as missing.
 
