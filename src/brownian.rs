@@ -37,7 +37,7 @@ pub fn bridge_rng(seed: u64, path: u64) -> PathRng {
 }
 
 /// Fills `z` with independent standard normals (ziggurat, `rand_distr::StandardNormal`).
-#[inline]
+#[inline(always)]
 pub fn fill_normals(rng: &mut PathRng, z: &mut [f64]) {
     for zi in z.iter_mut() {
         *zi = StandardNormal.sample(rng);

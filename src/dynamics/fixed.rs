@@ -17,10 +17,8 @@ pub const MAX_FIXED_DIM: usize = 4;
 
 #[derive(Debug, Clone)]
 enum Drift<const N: usize> {
-    Linear {
-        j: [[f64; N]; N],
-        b0: [f64; N],
-    },
+    /// x + b(x) dt = M x + c with M = I + J dt, c = b₀ dt (precomputed Euler–Maruyama map).
+    Linear { m: [[f64; N]; N], c: [f64; N] },
     Sam {
         h: [[f64; N]; N],
         g0: [f64; N],
@@ -58,11 +56,14 @@ impl<const N: usize> FixedStepper<N> {
         let mut b0 = [0.0; N];
         let mut ws = l.workspace();
         l.drift(&[0.0; N], &mut b0, &mut ws);
+        let mut m = to_mat::<N>(l.jacobian());
+        for (i, row) in m.iter_mut().enumerate() {
+            for (k, v) in row.iter_mut().enumerate() {
+                *v = if i == k { 1.0 + *v * dt } else { *v * dt };
+            }
+        }
         Some(FixedStepper {
-            drift: Drift::Linear {
-                j: to_mat(l.jacobian()),
-                b0,
-            },
+            drift: Drift::Linear { m, c: b0.map(|b| b * dt) },
             s: to_mat(l.sigma()),
             dt,
             sqrt_dt: dt.sqrt(),
@@ -89,15 +90,16 @@ impl<const N: usize> FixedStepper<N> {
         })
     }
 
+    /// The deterministic part of the step, x + b(x) dt.
     #[inline(always)]
-    fn drift(&self, x: &[f64; N]) -> [f64; N] {
+    fn advance(&self, x: &[f64; N]) -> [f64; N] {
         let mut b = [0.0; N];
         match &self.drift {
-            Drift::Linear { j, b0 } => {
+            Drift::Linear { m, c } => {
                 for i in 0..N {
-                    let mut acc = b0[i];
+                    let mut acc = c[i];
                     for k in 0..N {
-                        acc += j[i][k] * x[k];
+                        acc += m[i][k] * x[k];
                     }
                     b[i] = acc;
                 }
@@ -119,7 +121,7 @@ impl<const N: usize> FixedStepper<N> {
                 }
                 let coef = rho / (gg + eps * eps).sqrt();
                 for i in 0..N {
-                    b[i] = -(g[i] + coef * hg[i]);
+                    b[i] = x[i] - (g[i] + coef * hg[i]) * self.dt;
                 }
             }
         }
@@ -144,18 +146,18 @@ impl<const N: usize> Stepper for FixedStepper<N> {
             z: vec![0.0; N],
         }
     }
-    #[inline]
+    #[inline(always)]
     fn step(&self, x: &mut [f64], rng: &mut PathRng, _s: &mut Scratch) {
         let Ok(x) = <&mut [f64; N]>::try_from(x) else { return };
         let mut z = [0.0; N];
         brownian::fill_normals(rng, &mut z);
-        let b = self.drift(x);
+        let a = self.advance(x);
         for i in 0..N {
             let mut noise = 0.0;
             for k in 0..N {
                 noise += self.s[i][k] * z[k];
             }
-            x[i] += b[i] * self.dt + noise * self.sqrt_dt;
+            x[i] = a[i] + noise * self.sqrt_dt;
         }
     }
     fn bridge_variance(&self, dir: &[f64], _s: &Scratch) -> Option<f64> {
