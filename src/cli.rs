@@ -370,10 +370,10 @@ fn saddles(model: &Path, range: &str, grid: usize, json: bool) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ");
         println!(
-            "{:<18} {:>5}  ({:<26}) {:>12.6}  [{e}]",
+            "{:<18} {:>5}  {:<28} {:>12.6}  [{e}]",
             p.kind.label(),
             index,
-            x,
+            format!("({x})"),
             p.value
         );
     }

@@ -420,16 +420,13 @@ fn first_line(s: &str) -> &str {
 }
 
 fn model_error(file: &str, key: Option<&str>, line: Option<usize>, message: &str, fix: &str) -> Error {
-    let mut m = String::new();
-    if let Some(k) = key {
-        m.push_str(&format!("`{k}`"));
-    }
-    if let Some(l) = line {
-        m.push_str(&format!(" (line {l})"));
-    }
-    if !m.is_empty() {
-        m.push_str(": ");
-    }
+    let key = key.filter(|k| !k.is_empty());
+    let mut m = match (key, line) {
+        (Some(k), Some(l)) => format!("`{k}` (line {l}): "),
+        (Some(k), None) => format!("`{k}`: "),
+        (None, Some(l)) => format!("line {l}: "),
+        (None, None) => String::new(),
+    };
     m.push_str(message);
     if !fix.is_empty() {
         m.push_str(&format!("\n  fix: {fix}"));

@@ -63,7 +63,10 @@ impl<const N: usize> FixedStepper<N> {
             }
         }
         Some(FixedStepper {
-            drift: Drift::Linear { m, c: b0.map(|b| b * dt) },
+            drift: Drift::Linear {
+                m,
+                c: b0.map(|b| b * dt),
+            },
             s: to_mat(l.sigma()),
             dt,
             sqrt_dt: dt.sqrt(),
