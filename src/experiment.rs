@@ -111,6 +111,27 @@ pub fn locate_error(src: &Source, e: Error) -> Error {
 pub fn build_landscape(src: &Source, c: &Config) -> Result<Arc<dyn Landscape>> {
     let l = &c.landscape;
     let lift = |e| locate_error(src, e);
+    let given = [
+        ("hessian", l.hessian.is_some(), &["quadratic"][..]),
+        ("center", l.center.is_some(), &["quadratic"][..]),
+        ("formula", l.formula.is_some(), &["expression"][..]),
+        ("variables", l.variables.is_some(), &["expression"][..]),
+        ("samples", l.samples.is_some(), &["toy_network"][..]),
+        ("teacher", l.teacher.is_some(), &["toy_network"][..]),
+        ("seed", l.seed.is_some(), &["toy_network"][..]),
+        ("a", l.a.is_some(), &["double_well"][..]),
+    ];
+    if LANDSCAPE_KINDS.contains(&l.kind.as_str())
+        && let Some((key, _, kinds)) = given
+            .iter()
+            .find(|(_, set, kinds)| *set && !kinds.contains(&l.kind.as_str()))
+    {
+        return Err(src.error(
+            Some(&format!("landscape.{key}")),
+            &format!("is not used by kind = \"{}\" (only by {})", l.kind, kinds.join(", ")),
+            "remove it, or change landscape.kind",
+        ));
+    }
     let l: Arc<dyn Landscape> = match l.kind.as_str() {
         "quadratic" => {
             let h = l

@@ -406,6 +406,10 @@ fn bad_inputs_exit_2_name_the_key_and_write_nothing() {
             "landscape.center",
         ),
         (SMALL.replace("[output]", "[output\n"), "line"),
+        (
+            SMALL.replace("kind = \"quadratic\"", "kind = \"quadratic\"\nformula = \"x^2\""),
+            "landscape.formula",
+        ),
     ];
     assert!(cases.len() >= 12);
     for (i, (text, key)) in cases.iter().enumerate() {
