@@ -1,6 +1,6 @@
 //! A stepper advances one path by one step: an SDE with its solver ([`SdeStepper`]) or a discrete
-//! optimizer ([`crate::dynamics::Discrete`]). The ensemble only sees steppers; `run_path` is a default
-//! method, so each concrete stepper gets its own monomorphised per-step loop behind one virtual call per path.
+//! optimizer ([`crate::dynamics::Discrete`]). The ensemble only sees steppers; `run_paths` is a default
+//! method, so each concrete stepper gets its own monomorphised per-step loop behind one virtual call per block.
 
 use crate::brownian::{self, PathRng};
 use crate::dynamics::{Sde, Workspace};
@@ -33,9 +33,10 @@ pub trait Stepper: Send + Sync {
     /// Variance per unit time of the position along the unit vector `dir` over the last step (dirᵀσσᵀdir,
     /// position rows), for the Brownian-bridge exit correction; `None` for discrete-time dynamics.
     fn bridge_variance(&self, dir: &[f64], s: &Scratch) -> Option<f64>;
-    /// Runs one whole path (the per-step loop lives in [`path::simulate`]).
-    fn run_path(&self, job: &PathJob, obs: &mut PathObserver) {
-        path::simulate(self, job, obs)
+    /// Runs whole paths, `jobs[i]` into `obs[i]` (the per-step loop lives in [`path::simulate`]; being a
+    /// default method, it is compiled for each stepper type, so the step inlines into it).
+    fn run_paths(&self, jobs: &[PathJob], obs: &mut [PathObserver]) {
+        path::simulate(self, jobs, obs)
     }
 }
 

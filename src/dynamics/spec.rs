@@ -192,6 +192,29 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
         DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
         DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
     };
+    if spec.kind == DynamicsKind::Sam
+        && mu == 0.0
+        && model.columns() == model.dim()
+        && let Some(h) = model.landscape.constant_hessian()
+        && model.noise.is_constant(model.landscape.as_ref())
+    {
+        let d = model.dim();
+        let (mut ws, mut g0, mut s) = (sde.workspace(), vec![0.0; d], vec![0.0; d * d]);
+        model.landscape.gradient(&vec![0.0; d], &mut g0);
+        sde.diffusion(&vec![0.0; d], &mut s, &mut ws);
+        if let Some(stepper) = fixed::sam_fast_path(h, &g0, &s, rho, eps, solver.dt) {
+            let mut notes = sde.notes();
+            notes.push("SAM on a quadratic with constant noise: run by the fixed-size fast path".into());
+            let structure = Some(NoiseStructure::Additive);
+            return Ok(Built {
+                stepper,
+                structure,
+                strong_order: Some(1.0),
+                dt: solver.dt,
+                notes,
+            });
+        }
+    }
     let sde: Box<dyn Sde> = if mu > 0.0 {
         Box::new(HeavyBall::new(sde, eta, mu))
     } else {

@@ -184,14 +184,29 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
     fold.finish().unwrap_or_else(|| RunStats::empty(entries, plan, t_end))
 }
 
-/// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths).
+/// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths), every dynamics on every path, then feeds the
+/// path records to the accumulators in path order.
 fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunStats {
     let mut acc = RunStats::empty(entries, plan, t_end);
     let d = plan.start.len();
     let s = entries.first().map_or(0, |e| e.schedule.snapshot_steps.len());
-    let mut obs: Vec<PathObserver> = entries
+    let paths = (b * BLOCK)..((b + 1) * BLOCK).min(ens.paths);
+    let records: Vec<Vec<PathObserver>> = entries
         .iter()
-        .map(|e| PathObserver::new(e.stepper.as_ref(), s))
+        .map(|e| {
+            let jobs: Vec<PathJob> = paths
+                .clone()
+                .map(|i| PathJob {
+                    index: i,
+                    seed: ens.seed,
+                    plan,
+                    schedule: &e.schedule,
+                })
+                .collect();
+            let mut obs = vec![PathObserver::new(d, s); jobs.len()];
+            e.stepper.run_paths(&jobs, &mut obs);
+            obs
+        })
         .collect();
     let mut scratch = vec![0.0; d];
     let trap_ball;
@@ -206,19 +221,8 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
         }
     };
     let msd = |x: &[f64]| -> f64 { x.iter().zip(&plan.saddle).map(|(a, c)| (a - c) * (a - c)).sum() };
-    for i in (b * BLOCK)..((b + 1) * BLOCK).min(ens.paths) {
-        for (e, o) in entries.iter().zip(obs.iter_mut()) {
-            e.stepper.run_path(
-                &PathJob {
-                    index: i,
-                    seed: ens.seed,
-                    plan,
-                    schedule: &e.schedule,
-                },
-                o,
-            );
-        }
-        for (k, o) in obs.iter().enumerate() {
+    for (p, i) in paths.enumerate() {
+        for (k, o) in records.iter().map(|r| &r[p]).enumerate() {
             let st = &mut acc.dynamics[k];
             for j in 0..s {
                 if o.alive[j] {
@@ -249,17 +253,17 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
                 });
             }
         }
-        let o0 = &obs[0];
-        for (k, o) in obs.iter().enumerate().skip(1) {
-            let p = &mut acc.paired[k - 1];
+        let o0 = &records[0][p];
+        for (k, o) in records.iter().map(|r| &r[p]).enumerate().skip(1) {
+            let pr = &mut acc.paired[k - 1];
             for j in 0..s {
                 if o.alive[j] && o0.alive[j] {
-                    p.msd_difference[j].push(msd(&o.snaps[j * d..(j + 1) * d]) - msd(&o0.snaps[j * d..(j + 1) * d]));
+                    pr.msd_difference[j].push(msd(&o.snaps[j * d..(j + 1) * d]) - msd(&o0.snaps[j * d..(j + 1) * d]));
                 }
             }
             if plan.region.is_some() && o.diverged_at.is_none() && o0.diverged_at.is_none() {
                 let r = |t: Option<f64>| t.unwrap_or(t_end).min(t_end);
-                p.exit_difference.push(r(o.exit_time) - r(o0.exit_time));
+                pr.exit_difference.push(r(o.exit_time) - r(o0.exit_time));
             }
         }
     }

@@ -1,8 +1,9 @@
-//! The per-step loop of one path. It records what the observers need (positions at snapshot times, the
-//! exit time, the first basin reached, divergence) into a reusable [`PathObserver`] and allocates nothing.
+//! The per-step loop. A [`Lane`] runs one path at a time and records what the observers need (positions at
+//! snapshot times, the exit time, the first basin reached, divergence) into the path's [`PathObserver`];
+//! [`simulate`] keeps several lanes in flight. Nothing here allocates per step.
 
 use super::region::Region;
-use crate::brownian::{self, bridge_rng, path_rng};
+use crate::brownian::{self, PathRng, bridge_rng, path_rng};
 use crate::stepper::{Scratch, Stepper};
 
 /// What is shared by all paths of one dynamics in a run.
@@ -76,7 +77,7 @@ pub struct PathJob<'a> {
     pub schedule: &'a Schedule,
 }
 
-/// What one path produced; reused from path to path.
+/// What one path produced (the record the observers read).
 #[derive(Debug, Clone)]
 pub struct PathObserver {
     /// Position at each snapshot (row-major, snapshots × d); only rows with `alive` set are meaningful.
@@ -93,16 +94,11 @@ pub struct PathObserver {
     pub final_pos: Vec<f64>,
     /// Whether the path was stopped early (exit or basin).
     pub stopped: bool,
-    state: Vec<f64>,
-    prev: Vec<f64>,
-    dir: Vec<f64>,
-    scratch: Scratch,
 }
 
 impl PathObserver {
-    /// Buffers for `stepper` and `snapshots` snapshot times.
-    pub fn new<S: Stepper + ?Sized>(stepper: &S, snapshots: usize) -> Self {
-        let (n, d) = (stepper.dim(), stepper.position_dim());
+    /// An empty record for dimension d and `snapshots` snapshot times.
+    pub fn new(d: usize, snapshots: usize) -> Self {
         PathObserver {
             snaps: vec![0.0; snapshots * d],
             alive: vec![false; snapshots],
@@ -111,82 +107,134 @@ impl PathObserver {
             diverged_at: None,
             final_pos: vec![0.0; d],
             stopped: false,
-            state: vec![0.0; n],
-            prev: vec![0.0; d],
-            dir: vec![0.0; d],
-            scratch: stepper.scratch(),
         }
     }
 }
 
-/// Runs one path of `stepper` (see [`Stepper::run_path`]).
-pub fn simulate<S: Stepper + ?Sized>(stepper: &S, job: &PathJob, obs: &mut PathObserver) {
-    let plan = job.plan;
-    let sched = job.schedule;
-    let d = stepper.position_dim();
-    let dt = sched.dt;
-    let mut rng = path_rng(job.seed, job.index);
-    let mut brng = bridge_rng(job.seed, job.index);
+/// A running path: its state, generators, step counter and scratch. Reused from path to path, so a block
+/// of paths allocates its lanes once.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    state: Vec<f64>,
+    prev: Vec<f64>,
+    dir: Vec<f64>,
+    scratch: Scratch,
+    rng: PathRng,
+    brng: PathRng,
+    k: usize,
+    next_snap: usize,
+    done: bool,
+}
 
-    obs.state.fill(0.0);
-    obs.state[..d].copy_from_slice(&plan.start);
-    if plan.spread > 0.0 {
-        brownian::fill_normals(&mut rng, &mut obs.dir);
-        for i in 0..d {
-            obs.state[i] += plan.spread * obs.dir[i];
+impl Lane {
+    /// A lane for `stepper`.
+    pub fn new<S: Stepper + ?Sized>(stepper: &S) -> Self {
+        let (n, d) = (stepper.dim(), stepper.position_dim());
+        Lane {
+            state: vec![0.0; n],
+            prev: vec![0.0; d],
+            dir: vec![0.0; d],
+            scratch: stepper.scratch(),
+            rng: path_rng(0, 0),
+            brng: path_rng(0, 0),
+            k: 0,
+            next_snap: 0,
+            done: true,
         }
     }
-    obs.alive.fill(false);
-    obs.exit_time = None;
-    obs.basin = None;
-    obs.diverged_at = None;
-    obs.stopped = false;
 
-    let mut next_snap = 0;
-    let record = |obs: &mut PathObserver, next_snap: &mut usize, k: usize| {
-        while *next_snap < sched.snapshot_steps.len() && sched.snapshot_steps[*next_snap] == k {
-            let j = *next_snap;
-            obs.snaps[j * d..(j + 1) * d].copy_from_slice(&obs.state[..d]);
+    /// Records the position at every snapshot whose step is the current step.
+    #[inline(always)]
+    fn record(&mut self, sched: &Schedule, obs: &mut PathObserver, d: usize) {
+        while self.next_snap < sched.snapshot_steps.len() && sched.snapshot_steps[self.next_snap] == self.k {
+            let j = self.next_snap;
+            obs.snaps[j * d..(j + 1) * d].copy_from_slice(&self.state[..d]);
             obs.alive[j] = true;
-            *next_snap += 1;
+            self.next_snap += 1;
         }
-    };
-    record(obs, &mut next_snap, 0);
-    if let Some(r) = &plan.region
-        && !r.inside(&obs.state[..d])
-    {
-        obs.exit_time = Some(0.0);
     }
-    let r2 = plan.basin_radius * plan.basin_radius;
-    let check_region = plan.region.is_some();
 
-    for k in 0..sched.steps {
-        if check_region && obs.exit_time.is_none() {
-            obs.prev.copy_from_slice(&obs.state[..d]);
+    /// Starts path `job.index`: generators from (seed, index), the start point (plus spread), snapshot 0.
+    pub fn begin<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+        let plan = job.plan;
+        let d = stepper.position_dim();
+        self.rng = path_rng(job.seed, job.index);
+        self.brng = bridge_rng(job.seed, job.index);
+        self.state.fill(0.0);
+        self.state[..d].copy_from_slice(&plan.start);
+        if plan.spread > 0.0 {
+            brownian::fill_normals(&mut self.rng, &mut self.dir);
+            for i in 0..d {
+                self.state[i] += plan.spread * self.dir[i];
+            }
         }
-        stepper.step(&mut obs.state, &mut rng, &mut obs.scratch);
-        let t = (k + 1) as f64 * dt;
-        if !obs.state.iter().all(|v| v.abs() <= plan.blowup) {
+        self.k = 0;
+        self.next_snap = 0;
+        self.done = false;
+        obs.alive.fill(false);
+        obs.exit_time = None;
+        obs.basin = None;
+        obs.diverged_at = None;
+        obs.stopped = false;
+        self.record(job.schedule, obs, d);
+        if let Some(r) = &plan.region
+            && !r.inside(&self.state[..d])
+        {
+            obs.exit_time = Some(0.0);
+            if plan.stop_on_exit {
+                obs.stopped = true;
+                self.finish(d, obs);
+            }
+        }
+    }
+
+    /// Whether the lane's path has ended.
+    #[inline(always)]
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    fn finish(&mut self, d: usize, obs: &mut PathObserver) {
+        obs.final_pos.copy_from_slice(&self.state[..d]);
+        self.done = true;
+    }
+
+    /// Takes one step.
+    #[inline(always)]
+    pub fn step<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob) {
+        if job.plan.bridge && job.plan.region.is_some() {
+            let d = self.prev.len();
+            self.prev.copy_from_slice(&self.state[..d]);
+        }
+        stepper.step(&mut self.state, &mut self.rng, &mut self.scratch);
+    }
+
+    /// After a step: divergence, exit (with the Brownian-bridge correction), basins, snapshots, the end.
+    #[inline(always)]
+    pub fn observe<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+        let plan = job.plan;
+        let sched = job.schedule;
+        let d = stepper.position_dim();
+        let dt = sched.dt;
+        self.k += 1;
+        let t = self.k as f64 * dt;
+        if !self.state.iter().all(|v| v.abs() <= plan.blowup) {
             // also catches NaN, since NaN <= x is false
             obs.diverged_at = Some(t);
-            break;
+            self.finish(d, obs);
+            return;
         }
         if let (Some(region), None) = (&plan.region, obs.exit_time) {
-            let pos = &obs.state[..d];
+            let pos = &self.state[..d];
+            let continuous = stepper.bridge_variance(&self.dir, &self.scratch).is_some();
             if !region.inside(pos) {
-                obs.exit_time = Some(
-                    if plan.bridge && stepper.bridge_variance(&obs.dir, &obs.scratch).is_some() {
-                        t - 0.5 * dt
-                    } else {
-                        t
-                    },
-                );
-            } else if plan.bridge {
-                let (scratch, dir, prev) = (&obs.scratch, &mut obs.dir, &obs.prev);
+                obs.exit_time = Some(if plan.bridge && continuous { t - 0.5 * dt } else { t });
+            } else if plan.bridge && continuous {
+                let (scratch, dir, prev) = (&self.scratch, &mut self.dir, &self.prev);
                 let p = region.crossing_probability(prev, pos, dt, dir, |u| {
                     stepper.bridge_variance(u, scratch).unwrap_or(0.0)
                 });
-                if p > 0.0 && brownian::uniform(&mut brng) < p {
+                if p > 0.0 && brownian::uniform(&mut self.brng) < p {
                     obs.exit_time = Some(t - 0.5 * dt);
                 }
             }
@@ -194,8 +242,9 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, job: &PathJob, obs: &mut PathO
                 obs.stopped = true;
             }
         }
-        if obs.basin.is_none() {
-            let pos = &obs.state[..d];
+        if obs.basin.is_none() && !plan.basins.is_empty() {
+            let pos = &self.state[..d];
+            let r2 = plan.basin_radius * plan.basin_radius;
             for (b, c) in plan.basins.iter().enumerate() {
                 let dist2: f64 = pos.iter().zip(c).map(|(a, c)| (a - c) * (a - c)).sum();
                 if dist2 < r2 {
@@ -207,10 +256,55 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, job: &PathJob, obs: &mut PathO
                 }
             }
         }
-        record(obs, &mut next_snap, k + 1);
-        if obs.stopped {
+        self.record(sched, obs, d);
+        if obs.stopped || self.k >= sched.steps {
+            self.finish(d, obs);
+        }
+    }
+}
+
+/// Number of paths a lane-interleaved run keeps in flight (independent dependency chains for the core).
+pub const LANES: usize = 4;
+
+/// Runs the paths `jobs` of `stepper` into `obs` (same length), [`LANES`] paths interleaved step by step:
+/// the paths are independent, so the processor overlaps their per-step latency chains. A lane whose path
+/// ends takes the next path. Every path's arithmetic and random draws are those of a lone run, so the
+/// results do not depend on the interleaving.
+pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [PathObserver]) {
+    let mut lanes: [Option<(Lane, usize)>; LANES] = Default::default();
+    let mut next = 0;
+    let start = |lane: Lane, next: &mut usize, obs: &mut [PathObserver]| -> Option<(Lane, usize)> {
+        let mut lane = lane;
+        while *next < jobs.len() {
+            let p = *next;
+            *next += 1;
+            lane.begin(stepper, &jobs[p], &mut obs[p]);
+            if !lane.done() {
+                return Some((lane, p));
+            }
+        }
+        None
+    };
+    for slot in lanes.iter_mut() {
+        *slot = start(Lane::new(stepper), &mut next, obs);
+    }
+    loop {
+        let mut active = false;
+        for (lane, p) in lanes.iter_mut().flatten() {
+            lane.step(stepper, &jobs[*p]);
+        }
+        for slot in lanes.iter_mut() {
+            if let Some((lane, p)) = slot {
+                active = true;
+                lane.observe(stepper, &jobs[*p], &mut obs[*p]);
+                if lane.done() {
+                    let (lane, _) = slot.take().expect("slot is occupied");
+                    *slot = start(lane, &mut next, obs);
+                }
+            }
+        }
+        if !active {
             break;
         }
     }
-    obs.final_pos.copy_from_slice(&obs.state[..d]);
 }

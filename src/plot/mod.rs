@@ -1,0 +1,76 @@
+//! Figures (PNG) rendered from a [`Report`] read back from an output folder — never from a live simulation.
+//!
+//! Text uses the embedded DejaVu Sans (plotters' `ab_glyph` feature, see [`style::register_fonts`]), so the
+//! figures do not depend on system fonts. Every dynamics has one colour in all figures: its position in
+//! `summary.dynamics` indexes [`style::PALETTE`]. Non-finite values are skipped; empty data skips a figure
+//! (or a series) instead of failing.
+//!
+//! | file | function | shows |
+//! |---|---|---|
+//! | `trajectories.png` | [`trajectories::render`] | sample paths over the contour plot of f, saddle and minima |
+//! | `cloud.png` | [`cloud::render`] | the cloud at a few times, 1σ/2σ covariance ellipses |
+//! | `width.png` | [`width::render`] | tr C(t) and MSD(t) with standard-error bands and closed forms |
+//! | `exit_times.png` | [`exit::render`] | Kaplan–Meier survival S(t), mean exit times, exit-time histogram |
+//! | `basins.png` | [`basins::render`] | basin probabilities with 95 % intervals |
+//!
+//! Parameter sweeps use [`sweep::sweep_line`] and [`sweep::phase_diagram`].
+
+pub mod basins;
+pub mod cloud;
+pub mod exit;
+pub mod style;
+pub mod sweep;
+pub mod trajectories;
+pub mod width;
+
+use crate::error::{Error, Result};
+use crate::landscape::Landscape;
+use crate::report::Report;
+use std::path::{Path, PathBuf};
+
+/// Renders every figure that applies to `report` into `dir` (created if missing) and returns the paths
+/// written: `trajectories.png` (d ≥ 2 and stored paths), `cloud.png` (d ≥ 2 and moments), `width.png`
+/// (moments), `exit_times.png` (survival rows), `basins.png` (basin rows). The landscape, when given and
+/// 2-D, adds the contour plot under the trajectories.
+pub fn render_all(report: &Report, landscape: Option<&dyn Landscape>, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut run = |name: &str, f: &dyn Fn(&Path) -> Result<bool>| -> Result<()> {
+        let path = dir.join(name);
+        if f(&path)? {
+            written.push(path);
+        }
+        Ok(())
+    };
+    run("trajectories.png", &|p| trajectories::render(report, landscape, p))?;
+    run("cloud.png", &|p| cloud::render(report, p))?;
+    run("width.png", &|p| width::render(report, p))?;
+    run("exit_times.png", &|p| exit::render(report, p))?;
+    run("basins.png", &|p| basins::render(report, p))?;
+    Ok(written)
+}
+
+/// Dimension of the state in `report`: the number of variables, or the length of the stored vectors.
+pub(crate) fn report_dim(report: &Report) -> usize {
+    if !report.summary.variables.is_empty() {
+        return report.summary.variables.len();
+    }
+    report
+        .moments
+        .iter()
+        .map(|m| m.mean.len())
+        .chain(report.paths.iter().map(|p| p.x.len()))
+        .max()
+        .unwrap_or(report.summary.saddle.len())
+}
+
+/// Name of coordinate `i` (from the summary, else x, y / x0, x1, …).
+pub(crate) fn var_name(report: &Report, i: usize) -> String {
+    report.summary.variables.get(i).cloned().unwrap_or_else(|| {
+        let names = crate::landscape::default_names(report_dim(report).max(i + 1).max(2));
+        names.get(i).cloned().unwrap_or_else(|| format!("x{i}"))
+    })
+}

@@ -1,0 +1,271 @@
+//! Shared look of every figure: the embedded font, the figure size, text sizes, the palette (one colour per
+//! dynamics, the same in every figure) and small helpers for ranges and errors.
+
+use crate::error::Error;
+use crate::report::Report;
+use plotters::element::PathElement;
+use plotters::style::{RGBColor, ShapeStyle};
+use std::path::Path;
+use std::sync::Once;
+
+/// DejaVu Sans, embedded so that text renders on machines without system fonts.
+pub static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Figure size in pixels (width, height).
+pub const SIZE: (u32, u32) = (1200, 800);
+/// Point size of figure titles.
+pub const CAPTION: u32 = 28;
+/// Point size of panel titles.
+pub const SUBCAPTION: u32 = 24;
+/// Point size of axis descriptions.
+pub const LABEL: u32 = 22;
+/// Point size of tick labels and legends.
+pub const TICK: u32 = 18;
+/// Font family used everywhere (registered by [`register_fonts`]).
+pub const FONT: &str = "sans-serif";
+
+/// Okabe–Ito colour-blind-safe palette (without yellow, which is unreadable on white), then a few extras.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(120, 80, 40),   // brown
+    RGBColor(90, 90, 90),    // grey
+    RGBColor(150, 30, 60),   // wine
+    RGBColor(60, 60, 160),   // indigo
+];
+
+static FONTS: Once = Once::new();
+
+/// Registers the embedded DejaVu Sans under the family names plotters asks for ("sans-serif", "serif",
+/// "monospace") in every style. Idempotent; call before drawing text.
+pub fn register_fonts() {
+    FONTS.call_once(|| {
+        use plotters::style::{FontStyle, register_font};
+        for family in ["sans-serif", "serif", "monospace"] {
+            for style in [
+                FontStyle::Normal,
+                FontStyle::Bold,
+                FontStyle::Italic,
+                FontStyle::Oblique,
+            ] {
+                // The font is embedded and known to parse; a failure would only lose text, never panic.
+                let _ = register_font(family, style, DEJAVU_SANS);
+            }
+        }
+    });
+}
+
+/// The `i`-th palette colour (cycling).
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// The colour of the dynamics labelled `label`: its position in `summary.dynamics` indexes the palette, so
+/// a dynamics has the same colour in every figure. Unknown labels get colours after the known ones.
+pub fn dynamics_color(report: &Report, label: &str) -> RGBColor {
+    color(dynamics_index(report, label))
+}
+
+/// Position of `label` in `summary.dynamics`; unknown labels are numbered after the known ones in order of
+/// first appearance in the rows.
+pub fn dynamics_index(report: &Report, label: &str) -> usize {
+    if let Some(i) = report.summary.dynamics.iter().position(|d| d.label == label) {
+        return i;
+    }
+    let n = report.summary.dynamics.len();
+    let extra = labels_in_rows(report);
+    let extra: Vec<&String> = extra
+        .iter()
+        .filter(|l| !report.summary.dynamics.iter().any(|d| &d.label == *l))
+        .collect();
+    n + extra.iter().position(|l| l.as_str() == label).unwrap_or(0)
+}
+
+fn labels_in_rows(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let all = report
+        .moments
+        .iter()
+        .map(|r| &r.label)
+        .chain(report.survival.iter().map(|r| &r.label))
+        .chain(report.basins.iter().map(|r| &r.label))
+        .chain(report.paths.iter().map(|r| &r.label));
+    for l in all {
+        if !out.contains(l) {
+            out.push(l.clone());
+        }
+    }
+    out
+}
+
+/// Every dynamics label, in `summary.dynamics` order, followed by labels found only in the rows.
+pub fn all_labels(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = report.summary.dynamics.iter().map(|d| d.label.clone()).collect();
+    for l in labels_in_rows(report) {
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// Legend text of a dynamics: its label and its parameters η, ρ (and μ when non-zero).
+pub fn legend_label(report: &Report, label: &str) -> String {
+    match report.summary.dynamics.iter().find(|d| d.label == label) {
+        Some(d) => {
+            let mut s = format!("{} (η = {}, ρ = {}", d.label, num(d.lr), num(d.rho));
+            if d.momentum != 0.0 {
+                s.push_str(&format!(", μ = {}", num(d.momentum)));
+            }
+            s.push(')');
+            s
+        }
+        None => label.to_string(),
+    }
+}
+
+/// Compact number formatting for labels and ticks (4 significant digits, scientific when large or small).
+pub fn num(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.2e}");
+        // 1.00e-3 → 1e-3
+        if let Some((m, e)) = s.split_once('e') {
+            let m = m.trim_end_matches('0').trim_end_matches('.');
+            return format!("{m}e{e}");
+        }
+        return s;
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// Maps any displayable error (plotters' drawing errors) to [`Error::Output`] naming the file.
+pub fn out_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Output(format!("{}: plotting failed: {e}", path.display()))
+}
+
+/// Smallest and largest finite value of `values`, if any.
+pub fn finite_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for v in values {
+        if v.is_finite() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// Pads `[lo, hi]` by `frac` of its width on both sides; a zero-width range becomes a small range around
+/// the value, and a missing or non-finite range becomes [0, 1].
+pub fn padded(range: Option<(f64, f64)>, frac: f64) -> (f64, f64) {
+    let Some((lo, hi)) = range else { return (0.0, 1.0) };
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (0.0, 1.0);
+    }
+    let w = hi - lo;
+    let (a, b) = if w > 1e-12 * lo.abs().max(hi.abs()).max(1e-300) {
+        (lo - frac * w, hi + frac * w)
+    } else {
+        let h = if lo.abs() > 0.0 { 0.1 * lo.abs() } else { 1.0 };
+        (lo - h, hi + h)
+    };
+    if a.is_finite() && b.is_finite() && a < b {
+        (a, b)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// A positive range for a log axis: from the positive finite values, padded by a factor on both sides.
+pub fn log_range(range: Option<(f64, f64)>) -> (f64, f64) {
+    match range {
+        Some((lo, hi)) if lo > 0.0 && hi.is_finite() => {
+            let (lo, hi) = if hi / lo < 1.0001 {
+                (lo / 2.0, hi * 2.0)
+            } else {
+                (lo, hi)
+            };
+            let f = (hi / lo).powf(0.05);
+            (lo / f, hi * f)
+        }
+        _ => (1e-3, 1.0),
+    }
+}
+
+/// A polyline as separate two-point segments. plotters joins thick polylines with unbounded miters, which
+/// draws long spikes at sharp turns of noisy data; separate segments have no joins.
+pub fn segments(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+) -> impl Iterator<Item = PathElement<(f64, f64)>> {
+    let pts: Vec<(f64, f64)> = points
+        .into_iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    (1..pts.len()).map(move |k| PathElement::new(vec![pts[k - 1], pts[k]], style))
+}
+
+/// Tick-label formatter for an axis spanning `span`: [`num`], with round-off residue near zero shown as 0.
+pub fn tick(span: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        if v.abs() <= 1e-9 * span.abs() {
+            "0".to_string()
+        } else {
+            num(*v)
+        }
+    }
+}
+
+/// The legend corner that covers the fewest of `points` (each corner box is 40 % × 40 % of the plot).
+pub fn quiet_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+) -> plotters::chart::SeriesLabelPosition {
+    use plotters::chart::SeriesLabelPosition as P;
+    let (w, h) = (xr.1 - xr.0, yr.1 - yr.0);
+    let mut counts = [0usize; 4]; // UR, UL, LR, LL
+    for (x, y) in points {
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        let (u, v) = ((x - xr.0) / w, (y - yr.0) / h);
+        let right = u > 0.6;
+        let left = u < 0.4;
+        let top = v > 0.6;
+        let bottom = v < 0.4;
+        if top && right {
+            counts[0] += 1;
+        }
+        if top && left {
+            counts[1] += 1;
+        }
+        if bottom && right {
+            counts[2] += 1;
+        }
+        if bottom && left {
+            counts[3] += 1;
+        }
+    }
+    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+    match best {
+        0 => P::UpperRight,
+        1 => P::UpperLeft,
+        2 => P::LowerRight,
+        _ => P::LowerLeft,
+    }
+}

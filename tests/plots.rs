@@ -1,0 +1,439 @@
+//! Figures rendered from a synthetic report: every PNG decodes with the expected size and is not blank;
+//! degenerate data (NaN, empty, single points, zero ranges, d = 1, d = 3) does not panic.
+
+use samsde::landscape::Quadratic;
+use samsde::plot::{render_all, sweep};
+use samsde::report::*;
+use samsde::stats::BasinEstimate;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("samsde-plots-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Decodes the PNG and checks size and that it is not blank.
+fn check_png(path: &Path, size: (u32, u32)) {
+    let decoder = png::Decoder::new(File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), size, "{}", path.display());
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    let ch = info.color_type.samples();
+    let px = &buf[..info.buffer_size()];
+    let mut colours = std::collections::HashSet::new();
+    let mut non_white = 0usize;
+    for p in px.chunks(ch) {
+        colours.insert(p.to_vec());
+        if p[..3.min(ch)].iter().any(|&v| v != 255) {
+            non_white += 1;
+        }
+    }
+    let total = (info.width * info.height) as usize;
+    assert!(colours.len() > 10, "{}: only {} colours", path.display(), colours.len());
+    assert!(
+        non_white * 100 > total,
+        "{}: only {non_white} of {total} pixels are not white",
+        path.display()
+    );
+}
+
+/// Small deterministic generator (LCG + Box–Muller) so the test needs no extra crates.
+struct Gen(u64);
+impl Gen {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: Vec<BasinEstimate>) -> DynamicsSummary {
+    DynamicsSummary {
+        label: label.into(),
+        kind: kind.into(),
+        lr: 0.01,
+        rho,
+        momentum: 0.0,
+        dt: 0.01,
+        solver: "euler_maruyama".into(),
+        strong_order: Some(0.5),
+        structure: Some("additive".into()),
+        notes: vec![],
+        final_moments: FinalMoments {
+            t: 2.0,
+            n: 40,
+            mean: vec![0.0, 0.0],
+            cov: vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+            mean_stderr: vec![0.1, 0.1],
+        },
+        width: Width {
+            trace: 1.0,
+            trace_stderr: 0.1,
+            eigenvalues: vec![0.5, 0.5],
+            msd: 1.0,
+            msd_stderr: 0.1,
+        },
+        exit: Some(ExitSummary {
+            exited: 30,
+            censored: 10,
+            mean_time: Some(exit_mean),
+            mean_time_stderr: Some(0.05),
+            ci95: Some([exit_mean - 0.1, exit_mean + 0.1]),
+            median_time: Some(exit_mean),
+            quantiles: vec![],
+            estimator: "restricted_mean".into(),
+            correction: "none".into(),
+        }),
+        basins,
+        diverged: 0,
+        paired: None,
+        theory: Some(Theory {
+            exit_mean_time: Some(exit_mean * 1.1),
+            ..Theory::default()
+        }),
+    }
+}
+
+/// Two dynamics of dX = (−x, y) dt + σ dW (the gradient flow of f = (x² − y²)/2 plus noise), 40 paths each.
+fn synthetic_report() -> Report {
+    let (n, dt, steps, every) = (40usize, 0.01, 200usize, 10usize);
+    let mut g = Gen(7);
+    let mut moments = Vec::new();
+    let mut survival = Vec::new();
+    let mut basins = Vec::new();
+    let mut paths = Vec::new();
+    let mut dyn_summaries = Vec::new();
+    for (label, kind, sigma, rho) in [("SGD", "sgd", 0.3, 0.0), ("USAM", "usam", 0.6, 0.05)] {
+        let mut x = vec![[0.0f64, 0.0f64]; n];
+        let mut exit: Vec<Option<f64>> = vec![None; n];
+        for s in 0..=steps {
+            let t = s as f64 * dt;
+            if s > 0 {
+                for (k, p) in x.iter_mut().enumerate() {
+                    p[0] += -p[0] * dt + sigma * dt.sqrt() * g.normal();
+                    p[1] += p[1] * dt + sigma * dt.sqrt() * g.normal();
+                    if exit[k].is_none() && p[1].abs() > 1.0 {
+                        exit[k] = Some(t);
+                    }
+                }
+            }
+            if s % every == 0 {
+                let nf = n as f64;
+                let m = [
+                    x.iter().map(|p| p[0]).sum::<f64>() / nf,
+                    x.iter().map(|p| p[1]).sum::<f64>() / nf,
+                ];
+                let mut c = [0.0; 4];
+                for p in &x {
+                    let d = [p[0] - m[0], p[1] - m[1]];
+                    for i in 0..2 {
+                        for j in 0..2 {
+                            c[2 * i + j] += d[i] * d[j] / (nf - 1.0);
+                        }
+                    }
+                }
+                let msd = x.iter().map(|p| p[0] * p[0] + p[1] * p[1]).sum::<f64>() / nf;
+                let v = sigma * sigma / 2.0;
+                moments.push(MomentRow {
+                    label: label.into(),
+                    t,
+                    n: n as u64,
+                    mean: m.to_vec(),
+                    cov: c.to_vec(),
+                    trace: c[0] + c[3],
+                    trace_stderr: (c[0] + c[3]) * (2.0 / nf).sqrt(),
+                    eigenvalues: vec![c[0].min(c[3]), c[0].max(c[3])],
+                    msd,
+                    msd_stderr: msd * (2.0 / nf).sqrt(),
+                    theory_trace: Some(v * (1.0 - (-2.0 * t).exp()) + v * ((2.0 * t).exp() - 1.0)),
+                    theory_msd: Some(v * (1.0 - (-2.0 * t).exp()) + v * ((2.0 * t).exp() - 1.0)),
+                });
+                for (k, p) in x.iter().enumerate() {
+                    paths.push(PathRow {
+                        label: label.into(),
+                        path: k as u64,
+                        t,
+                        x: p.to_vec(),
+                    });
+                }
+            }
+        }
+        // Kaplan–Meier without censoring before T: S drops by 1/n at each exit time.
+        let mut times: Vec<f64> = exit.iter().flatten().copied().collect();
+        times.sort_by(f64::total_cmp);
+        let mut at_risk = n as u64;
+        survival.push(SurvivalRow {
+            label: label.into(),
+            t: 0.0,
+            survival: 1.0,
+            at_risk,
+        });
+        for t in &times {
+            at_risk -= 1;
+            survival.push(SurvivalRow {
+                label: label.into(),
+                t: *t,
+                survival: at_risk as f64 / n as f64,
+                at_risk,
+            });
+        }
+        let up = x.iter().zip(&exit).filter(|(p, e)| e.is_some() && p[1] > 0.0).count() as u64;
+        let down = x.iter().zip(&exit).filter(|(p, e)| e.is_some() && p[1] <= 0.0).count() as u64;
+        let trapped = n as u64 - up - down;
+        let mut est = Vec::new();
+        for (class, count, point) in [
+            ("min_up", up, Some(vec![0.0, 1.5])),
+            ("min_down", down, Some(vec![0.0, -1.5])),
+            ("trapped", trapped, None),
+        ] {
+            let [lo, hi] = samsde::stats::basins::clopper_pearson(count, n as u64);
+            let p = count as f64 / n as f64;
+            basins.push(BasinRow {
+                label: label.into(),
+                class: class.into(),
+                count,
+                probability: p,
+                ci_lo: lo,
+                ci_hi: hi,
+            });
+            est.push(BasinEstimate {
+                label: class.into(),
+                point,
+                count,
+                probability: p,
+                ci95: [lo, hi],
+            });
+        }
+        let mean_exit = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        dyn_summaries.push(dynamics_summary(label, kind, rho, mean_exit, est));
+    }
+    Report {
+        summary: Summary {
+            samsde_version: "0.1.0".into(),
+            model: "quadratic saddle".into(),
+            seed: 7,
+            paths: n as u64,
+            threads: 1,
+            wall_seconds: 0.1,
+            landscape: "quadratic".into(),
+            variables: vec!["x".into(), "y".into()],
+            noise: "isotropic".into(),
+            saddle: vec![0.0, 0.0],
+            saddle_eigenvalues: vec![-1.0, 1.0],
+            t_end: 2.0,
+            exit_region: None,
+            dynamics: dyn_summaries,
+        },
+        moments,
+        survival,
+        basins,
+        paths,
+    }
+}
+
+const NAMES: [&str; 5] = [
+    "trajectories.png",
+    "cloud.png",
+    "width.png",
+    "exit_times.png",
+    "basins.png",
+];
+
+#[test]
+fn render_all_writes_every_figure() {
+    let dir = temp_dir("all");
+    let report = synthetic_report();
+    let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
+    let written = render_all(&report, Some(&f), &dir).unwrap();
+    let names: Vec<_> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(names, NAMES);
+    for p in &written {
+        check_png(p, (1200, 800));
+    }
+    if std::env::var_os("SAMSDE_KEEP_PLOTS").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("figures in {}", dir.display());
+    }
+}
+
+#[test]
+fn sweep_line_and_phase_diagram() {
+    let dir = temp_dir("sweep");
+    let series: Vec<(String, Vec<sweep::SweepPoint>)> = ["SGD", "USAM", "SAM"]
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let pts = (0..8)
+                .map(|i| {
+                    let rho = 0.1 * i as f64;
+                    let y = 1.0 / (1.0 + (k as f64 + 1.0) * rho);
+                    (rho, y, y - 0.05, y + 0.05)
+                })
+                .collect();
+            (l.to_string(), pts)
+        })
+        .collect();
+    let p = dir.join("sweep.png");
+    sweep::sweep_line(
+        &p,
+        "radius ρ",
+        &series,
+        "escape probability",
+        "quadratic saddle: escape vs ρ",
+    )
+    .unwrap();
+    check_png(&p, (1200, 800));
+
+    let xs: Vec<f64> = (0..20).map(|i| 0.01 + 0.01 * i as f64).collect();
+    let ys: Vec<f64> = (0..15).map(|i| 0.1 * i as f64).collect();
+    let values: Vec<Vec<f64>> = ys
+        .iter()
+        .map(|&rho| {
+            xs.iter()
+                .map(|&eta| 1.0 / (1.0 + (8.0 * (rho - 20.0 * eta)).exp()))
+                .collect()
+        })
+        .collect();
+    let boundary = |eta: f64| 20.0 * eta;
+    let p = dir.join("phase.png");
+    sweep::phase_diagram(
+        &p,
+        "learning rate η",
+        "radius ρ",
+        &xs,
+        &ys,
+        &values,
+        Some(&boundary),
+        "USAM at a saddle: P(escape)",
+    )
+    .unwrap();
+    check_png(&p, (1200, 800));
+    if std::env::var_os("SAMSDE_KEEP_PLOTS").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn degenerate_data_does_not_panic() {
+    let dir = temp_dir("degenerate");
+    // Empty report: nothing applies, nothing written.
+    let mut empty = synthetic_report();
+    empty.moments.clear();
+    empty.survival.clear();
+    empty.basins.clear();
+    empty.paths.clear();
+    for d in &mut empty.summary.dynamics {
+        d.basins.clear();
+    }
+    assert!(render_all(&empty, None, &dir).unwrap().is_empty());
+
+    // NaN everywhere, single points, zero ranges.
+    let mut bad = synthetic_report();
+    bad.moments.truncate(1);
+    bad.moments[0].trace = f64::NAN;
+    bad.moments[0].msd_stderr = f64::INFINITY;
+    bad.moments[0].cov = vec![f64::NAN; 4];
+    bad.paths.truncate(3);
+    bad.paths[1].x = vec![f64::NAN, 1.0];
+    bad.survival = vec![SurvivalRow {
+        label: "SGD".into(),
+        t: 0.5,
+        survival: f64::NAN,
+        at_risk: 3,
+    }];
+    bad.basins.truncate(1);
+    bad.basins[0].ci_hi = f64::NAN;
+    bad.summary.dynamics[0].theory = None;
+    let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
+    render_all(&bad, Some(&f), &dir).unwrap();
+
+    // All values identical (zero ranges).
+    let mut flat = synthetic_report();
+    for m in &mut flat.moments {
+        m.t = 1.0;
+        m.trace = 0.0;
+        m.msd = 0.0;
+        m.mean = vec![0.0, 0.0];
+        m.cov = vec![0.0; 4];
+    }
+    for p in &mut flat.paths {
+        p.x = vec![0.0, 0.0];
+    }
+    render_all(&flat, Some(&f), &dir).unwrap();
+
+    // Sweeps with nothing finite.
+    sweep::sweep_line(
+        &dir.join("s.png"),
+        "ρ",
+        &[("a".into(), vec![(f64::NAN, 1.0, 0.0, 2.0)])],
+        "y",
+        "t",
+    )
+    .unwrap();
+    sweep::sweep_line(&dir.join("s0.png"), "ρ", &[], "y", "t").unwrap();
+    sweep::phase_diagram(
+        &dir.join("p.png"),
+        "η",
+        "ρ",
+        &[0.1],
+        &[0.2],
+        &[vec![f64::NAN]],
+        None,
+        "t",
+    )
+    .unwrap();
+    sweep::phase_diagram(&dir.join("p2.png"), "η", "ρ", &[0.1, 0.2], &[0.2], &[], None, "t").unwrap();
+    assert!(sweep::phase_diagram(&dir.join("p3.png"), "η", "ρ", &[], &[0.2], &[], None, "t").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dimension_one_and_three() {
+    let dir = temp_dir("dims");
+    // d = 1: no trajectories or cloud.
+    let mut one = synthetic_report();
+    one.summary.variables = vec!["x".into()];
+    for m in &mut one.moments {
+        m.mean.truncate(1);
+        m.cov.truncate(1);
+    }
+    for p in &mut one.paths {
+        p.x.truncate(1);
+    }
+    let w = render_all(&one, None, &dir).unwrap();
+    let names: Vec<_> = w.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
+    assert_eq!(names, ["width.png", "exit_times.png", "basins.png"]);
+
+    // d = 3 with a 2-D landscape: first two coordinates, no contours.
+    let mut three = synthetic_report();
+    three.summary.variables = vec!["a".into(), "b".into(), "c".into()];
+    for m in &mut three.moments {
+        let c = m.cov.clone();
+        m.mean.push(0.0);
+        m.cov = vec![c[0], c[1], 0.0, c[2], c[3], 0.0, 0.0, 0.0, 1.0];
+    }
+    for p in &mut three.paths {
+        p.x.push(0.5);
+    }
+    let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
+    let w = render_all(&three, Some(&f), &dir).unwrap();
+    assert_eq!(w.len(), 5);
+    check_png(&dir.join("trajectories.png"), (1200, 800));
+    check_png(&dir.join("cloud.png"), (1200, 800));
+    let _ = std::fs::remove_dir_all(&dir);
+}
