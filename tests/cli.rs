@@ -215,8 +215,22 @@ fn run_writes_the_pinned_schema() {
         .assert()
         .success();
     assert_eq!(summary(&out3)["dynamics"], summary(&out)["dynamics"]);
-    // `plot` reads the folder back.
+    // Figures are written with the run and decode as PNG; `plot` re-renders them from the saved data.
+    let pngs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    assert!(!pngs.is_empty(), "no figures");
+    for p in &pngs {
+        let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).expect("png")));
+        assert!(dec.read_info().is_ok(), "{} does not decode", p.display());
+        std::fs::remove_file(p).expect("remove");
+    }
     bin().args(["plot"]).arg(&out).assert().success();
+    for p in &pngs {
+        assert!(p.is_file(), "{} not re-rendered", p.display());
+    }
     let _ = std::fs::remove_dir_all(&d);
 }
 
