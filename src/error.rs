@@ -67,6 +67,9 @@ pub enum Error {
     /// Anything else at the output layer (CSV, JSON, PNG).
     #[error("{0}")]
     Output(String),
+    /// A command-line usage problem (e.g. the output folder exists and `--force` was not given).
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Result with the crate's [`Error`].

@@ -16,11 +16,15 @@ pub mod theory;
 
 pub use error::{Error, Result};
 pub mod brownian;
+pub mod cli;
+pub mod config;
 pub mod dynamics;
 pub mod ensemble;
+pub mod experiment;
 pub mod noise;
 pub mod plot;
 pub mod report;
 pub mod solver;
 pub mod stats;
 pub mod stepper;
+pub mod theory_report;
