@@ -261,7 +261,8 @@ pub struct ExitConfig {
     pub half_width: Option<f64>,
     /// Brownian-bridge correction of discretely monitored exits. Default: true.
     pub bridge: bool,
-    /// Stop a path at its exit. Default: true.
+    /// Stop a path at its exit. Default: false, so that the moments at every snapshot cover all paths
+    /// (with `true`, later snapshots cover only the paths still inside, and runs are faster).
     pub stop: bool,
 }
 
@@ -274,7 +275,7 @@ impl Default for ExitConfig {
             normal: None,
             half_width: None,
             bridge: true,
-            stop: true,
+            stop: false,
         }
     }
 }
