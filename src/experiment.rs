@@ -750,7 +750,7 @@ impl Experiment {
                 label: m.label.clone(),
                 kind: m.spec.kind.name().into(),
                 lr: m.spec.lr,
-                rho: m.spec.rho,
+                rho: m.spec.effective_rho(),
                 momentum: m.spec.momentum,
                 dt: m.dt,
                 solver: if m.spec.kind.is_discrete() {
