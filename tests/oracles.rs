@@ -79,6 +79,9 @@ fn o1_covariance_of_sgd_usam_and_model_k() {
 
 // ---------------------------------------------------------------------------------------------------- O2
 
+/// (snapshot index, t, spec values for SGD, model K, S-USAM).
+type O2Case = (usize, f64, [f64; 3]);
+
 /// O2: E Z²(t) from the saddle, λ = −2, η = 0.01, B = 8, N1 (c = 1), Z(0) = 0, for SGD, model K and S-USAM,
 /// against the spec's table. dt = 1e-3, 20 000 paths. Tolerance 5 SE of the MSD + |v_em − v_ou|, the exact
 /// EM bias of the variance at that dt (relative ≈ |κ|dt ≈ 0.2 %, far below the 5 SE ≈ 5 %).
@@ -89,7 +92,7 @@ fn o2_msd_from_the_saddle() {
     let h = dmatrix![-2.0];
     let sb = dmatrix![2.0 / 8.0];
     // (ρ, t_end, snapshots, [(snapshot, t, SGD, K, USAM)])
-    let rows: [(f64, f64, usize, &[(usize, f64, [f64; 3])]); 2] = [
+    let rows: [(f64, f64, usize, &[O2Case]); 2] = [
         (
             0.1,
             0.5,
