@@ -1,11 +1,12 @@
 //! The command line: `samsde run | sweep | saddles | theory | plot` (clap derive). `main.rs` only maps the
 //! result to an exit status: 0 success, 2 a bad model file or usage, 1 a runtime I/O failure.
 
-use crate::config::{Source, parse_value};
+use crate::config::Source;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, build_landscape};
 use crate::landscape::{Landscape, critical, find_all, grid_starts};
 use crate::report::Report;
+use crate::sweep::{Axis, Sweep, SweepTable};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,9 @@ pub enum Command {
   samsde sweep models/batch_size_study.toml --vary noise.batch_size=1,2,4,8 --vary dynamics.SAM.rho=0.01,0.1
 
 --vary KEY=START:STOP:COUNT is a linear grid, KEY=A,B,C a list; several --vary form the cartesian product.
-Writes sweep.csv and sweep.json into output/<name>_sweep/.")]
+Writes sweep.csv, sweep.json and the sweep figures into output/<name>_sweep/: with one --vary,
+sweep_msd.png, sweep_exit_time.png, sweep_trapped.png, sweep_escape.png (those that apply); with two,
+phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary where it applies).")]
     Sweep {
         /// Model file and shared options.
         #[command(flatten)]
@@ -109,11 +112,11 @@ Writes sweep.csv and sweep.json into output/<name>_sweep/.")]
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
-    /// Re-render the figures of an output folder from its saved data (no simulation).
+    /// Re-render the figures of an output folder (a run, or a sweep with sweep.json) from its saved data.
     #[command(after_help = "Example:
   samsde plot output/default")]
     Plot {
-        /// The output folder of a run.
+        /// The output folder of a run or a sweep.
         dir: PathBuf,
     },
 }
@@ -259,6 +262,17 @@ pub fn render_figures(report: &Report, landscape: Option<&dyn Landscape>, dir: &
 }
 
 fn plot(dir: &Path) -> Result<()> {
+    if dir.join("sweep.json").exists() {
+        let table = SweepTable::read_dir(dir)?;
+        let figs = crate::sweep::render_figures(&table, dir)?;
+        if figs.is_empty() {
+            println!("no figures apply to this sweep");
+        }
+        for f in figs {
+            println!("{}", f.display());
+        }
+        return Ok(());
+    }
     let report = Report::read_dir(dir)?;
     let cfg = dir.join("config.resolved.toml");
     let landscape = match Source::read(&cfg) {
@@ -378,207 +392,26 @@ fn saddles(model: &Path, range: &str, grid: usize, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// One parameter of a sweep: the key and its values.
-fn parse_vary(v: &str) -> Result<(String, Vec<toml::Value>)> {
-    let bad = |m: &str| Error::Usage(format!("--vary {v}: {m}; use KEY=START:STOP:COUNT or KEY=A,B,C"));
-    let (key, spec) = v.split_once('=').ok_or_else(|| bad("missing `=`"))?;
-    let parts: Vec<&str> = spec.split(':').collect();
-    let values = if parts.len() == 3 {
-        let a: f64 = parts[0].trim().parse().map_err(|_| bad("START is not a number"))?;
-        let b: f64 = parts[1].trim().parse().map_err(|_| bad("STOP is not a number"))?;
-        let n: usize = parts[2]
-            .trim()
-            .parse()
-            .map_err(|_| bad("COUNT is not a whole number"))?;
-        if n == 0 || !a.is_finite() || !b.is_finite() {
-            return Err(bad("COUNT must be ≥ 1 and the bounds finite"));
-        }
-        (0..n)
-            .map(|i| {
-                let t = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
-                toml::Value::Float(a + (b - a) * t)
-            })
-            .collect()
-    } else if parts.len() == 1 {
-        spec.split(',').map(|s| parse_value(s.trim())).collect()
-    } else {
-        return Err(bad("malformed grid"));
-    };
-    Ok((key.trim().to_string(), values))
-}
-
-fn value_text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// One dynamics at one sweep point.
-#[derive(Debug, Serialize)]
-struct SweepDynamics {
-    label: String,
-    msd: f64,
-    msd_stderr: f64,
-    trace: f64,
-    exit_mean_time: Option<f64>,
-    exit_mean_time_stderr: Option<f64>,
-    exited: Option<u64>,
-    censored: Option<u64>,
-    basins: std::collections::BTreeMap<String, f64>,
-    diverged: u64,
-}
-
-/// One sweep point.
-#[derive(Debug, Serialize)]
-struct SweepPoint {
-    point: usize,
-    values: std::collections::BTreeMap<String, String>,
-    dynamics: Vec<SweepDynamics>,
-}
-
 fn sweep(c: &Common, vary: &[String]) -> Result<()> {
     let base = source(c)?;
-    let axes = vary.iter().map(|v| parse_vary(v)).collect::<Result<Vec<_>>>()?;
-    // Cartesian product, last axis fastest.
-    let mut grid: Vec<Vec<usize>> = vec![vec![]];
-    for (_, vals) in &axes {
-        grid = grid
-            .into_iter()
-            .flat_map(|p| {
-                (0..vals.len()).map(move |i| {
-                    let mut q = p.clone();
-                    q.push(i);
-                    q
-                })
-            })
-            .collect();
-    }
-    // Validate every point before anything is run or written.
-    let mut exps = Vec::with_capacity(grid.len());
-    for idx in &grid {
-        let mut src = base.clone();
-        for ((key, vals), &i) in axes.iter().zip(idx) {
-            src.set(&format!("{key}={}", vals[i]))?;
-        }
-        exps.push(Experiment::load(&src)?);
-    }
-    let name = exps.first().map(|e| e.config.name.clone()).unwrap_or_default();
+    let axes = vary.iter().map(|v| Axis::parse(v)).collect::<Result<Vec<_>>>()?;
+    // Every point is validated before anything is run or written.
+    let sw = Sweep::new(&base, axes)?;
     let dir = c
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("{name}_sweep")));
+        .unwrap_or_else(|| PathBuf::from("output").join(format!("{}_sweep", sw.name())));
     check_out(&dir, c.force)?;
-    let mut points = Vec::new();
-    for (p, (idx, exp)) in grid.iter().zip(&exps).enumerate() {
-        let r = exp.run(c.threads, false)?;
-        let values = axes
-            .iter()
-            .zip(idx)
-            .map(|((k, v), &i)| (k.clone(), value_text(&v[i])))
-            .collect();
-        let dynamics = r
-            .summary
-            .dynamics
-            .iter()
-            .map(|d| SweepDynamics {
-                label: d.label.clone(),
-                msd: d.width.msd,
-                msd_stderr: d.width.msd_stderr,
-                trace: d.width.trace,
-                exit_mean_time: d.exit.as_ref().and_then(|e| e.mean_time),
-                exit_mean_time_stderr: d.exit.as_ref().and_then(|e| e.mean_time_stderr),
-                exited: d.exit.as_ref().map(|e| e.exited),
-                censored: d.exit.as_ref().map(|e| e.censored),
-                basins: d.basins.iter().map(|b| (b.label.clone(), b.probability)).collect(),
-                diverged: d.diverged,
-            })
-            .collect();
-        eprintln!("sweep point {}/{} done", p + 1, grid.len());
-        points.push(SweepPoint {
-            point: p,
-            values,
-            dynamics,
-        });
-    }
-    // sweep.csv: one row per grid point, per-dynamics columns prefixed by the label.
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(axes.iter().map(|(k, _)| k.clone()));
-    let mut classes: Vec<Vec<String>> = Vec::new();
-    if let Some(first) = points.first() {
-        for (k, d) in first.dynamics.iter().enumerate() {
-            let mut cl: Vec<String> = points
-                .iter()
-                .filter_map(|p| p.dynamics.get(k))
-                .flat_map(|d| d.basins.keys().cloned())
-                .collect();
-            cl.sort();
-            cl.dedup();
-            for f in [
-                "msd",
-                "msd_stderr",
-                "trace",
-                "exit_mean_time",
-                "exit_mean_time_stderr",
-                "exited",
-                "censored",
-                "diverged",
-            ] {
-                header.push(format!("{}.{f}", d.label));
-            }
-            header.extend(cl.iter().map(|c| format!("{}.p_{c}", d.label)));
-            classes.push(cl);
-        }
-    }
-    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let ou = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let rows: Vec<Vec<String>> = points
-        .iter()
-        .map(|p| {
-            let mut r = vec![p.point.to_string()];
-            r.extend(axes.iter().map(|(k, _)| p.values.get(k).cloned().unwrap_or_default()));
-            for (d, cl) in p.dynamics.iter().zip(&classes) {
-                r.extend([
-                    d.msd.to_string(),
-                    d.msd_stderr.to_string(),
-                    d.trace.to_string(),
-                    o(d.exit_mean_time),
-                    o(d.exit_mean_time_stderr),
-                    ou(d.exited),
-                    ou(d.censored),
-                    d.diverged.to_string(),
-                ]);
-                r.extend(cl.iter().map(|c| o(d.basins.get(c).copied())));
-            }
-            r
-        })
-        .collect();
-    let json = serde_json::to_string_pretty(&serde_json::json!({
-        "model": name,
-        "seed": exps.first().map(|e| e.config.ensemble.seed),
-        "paths": exps.first().map(|e| e.config.ensemble.paths),
-        "vary": axes.iter().map(|(k, v)| (k.clone(), v.iter().map(value_text).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
-        "points": points,
-    }))
-    .map_err(|e| Error::Output(e.to_string()))?;
+    let table = sw.run(c.threads)?;
+    let mut figs = Vec::new();
     write_atomically(&dir, |tmp| {
-        let p = tmp.join("sweep.csv");
-        let err = |e: csv::Error| Error::Output(format!("{}: {e}", p.display()));
-        let mut w = csv::Writer::from_path(&p).map_err(err)?;
-        w.write_record(&header).map_err(err)?;
-        for r in &rows {
-            w.write_record(r).map_err(err)?;
-        }
-        w.flush().map_err(|source| Error::Io {
-            path: p.display().to_string(),
-            source,
-        })?;
-        let j = tmp.join("sweep.json");
-        std::fs::write(&j, json + "\n").map_err(|source| Error::Io {
-            path: j.display().to_string(),
-            source,
-        })
+        figs = table.write_dir(tmp)?;
+        Ok(())
     })?;
-    println!("sweep of {} points: {}", points.len(), dir.display());
+    println!("sweep of {} points: {}", sw.points(), dir.display());
+    println!("  sweep.csv, sweep.json");
+    for f in figs.iter().filter_map(|f| f.file_name()) {
+        println!("  {}", dir.join(f).display());
+    }
     Ok(())
 }

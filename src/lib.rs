@@ -27,4 +27,5 @@ pub mod report;
 pub mod solver;
 pub mod stats;
 pub mod stepper;
+pub mod sweep;
 pub mod theory_report;
