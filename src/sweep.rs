@@ -573,7 +573,8 @@ fn fig_escape(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
 }
 
 /// `phase_<label>.png`: P(trapped) of dynamics `k` over the two varied keys. When one key is this
-/// dynamics' ρ it goes on the y axis so that the theoretical boundary is a curve ρ*(x).
+/// dynamics' ρ it goes on the y axis so that the theoretical boundary is a curve ρ*(x). A batch-size axis
+/// spanning a factor ≥ 8 is drawn as log₂ B.
 fn fig_phase(t: &SweepTable, k: usize, dir: &Path) -> Result<Option<PathBuf>> {
     let keys = t.axis_keys();
     let Some(first) = t.points.first().and_then(|p| p.dynamics.get(k)) else {
@@ -596,7 +597,18 @@ fn fig_phase(t: &SweepTable, k: usize, dir: &Path) -> Result<Option<PathBuf>> {
             .map(|v| v.iter().map(|s| s.parse().unwrap_or(f64::NAN)).collect())
             .unwrap_or_default()
     };
-    let (xs, ys) = (grid(ax), grid(ay));
+    let (mut xs, ys) = (grid(ax), grid(ay));
+    let mut x_label = axis_label(&keys[ax]);
+    let mut bound = boundary(t, k, &keys[ax], &keys[ay]);
+    // Batch sizes spanning a factor ≥ 8 (e.g. 1, 2, 4, …, 64) read better on a log₂ axis.
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    if keys[ax].ends_with("batch_size") && lo > 0.0 && hi >= 8.0 * lo {
+        xs.iter_mut().for_each(|x| *x = x.log2());
+        x_label = format!("log₂ {x_label}");
+        bound = bound.map(|f| Box::new(move |x: f64| f(x.exp2())) as Box<dyn Fn(f64) -> f64>);
+    }
     let mut values = vec![vec![f64::NAN; xs.len()]; ys.len()];
     let n1 = grid(1).len().max(1);
     for p in &t.points {
@@ -608,12 +620,11 @@ fn fig_phase(t: &SweepTable, k: usize, dir: &Path) -> Result<Option<PathBuf>> {
             *c = v;
         }
     }
-    let bound = boundary(t, k, &keys[ax], &keys[ay]);
     let path = dir.join(format!("phase_{}.png", file_label(&first.label)));
     let title = format!("{}: P(trapped), {} ({})", t.model, first.label, first.kind);
     phase_diagram(
         &path,
-        &axis_label(&keys[ax]),
+        &x_label,
         &axis_label(&keys[ay]),
         &xs,
         &ys,
