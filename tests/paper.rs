@@ -12,7 +12,14 @@ fn verdicts(report: &str, id: &str) -> Vec<String> {
     let body = &body[..body.find("\n## ").unwrap_or(body.len())];
     body.lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| claim"))
-        .map(|l| l.trim_end_matches('|').rsplit('|').next().unwrap_or("").trim().to_string())
+        .map(|l| {
+            l.trim_end_matches('|')
+                .rsplit('|')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
         .collect()
 }
 
@@ -21,7 +28,9 @@ fn decode_png(path: &std::path::Path) -> (u32, u32) {
     let dec = png::Decoder::new(std::io::BufReader::new(f));
     let mut reader = dec.read_info().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let info = reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (info.width, info.height)
 }
 
@@ -43,7 +52,10 @@ fn paper_quick_writes_report_with_e1_e2_agreeing_and_png_figures() {
     for id in ["E1", "E2"] {
         let v = verdicts(&report, id);
         assert!(v.len() >= 4, "{id}: too few rows: {v:?}");
-        assert!(v.iter().all(|x| x == "yes"), "{id} rows must all agree: {v:?}\n{report}");
+        assert!(
+            v.iter().all(|x| x == "yes"),
+            "{id} rows must all agree: {v:?}\n{report}"
+        );
     }
     // Every figure printed exists and decodes as a PNG of the plot module's size.
     let figs: Vec<PathBuf> = stdout
@@ -56,7 +68,12 @@ fn paper_quick_writes_report_with_e1_e2_agreeing_and_png_figures() {
     for f in &figs {
         assert_eq!(decode_png(f), (1200, 800), "{}", f.display());
     }
-    for name in ["e1_beale_trajectories.png", "e1_grad_cos.png", "e1_wp.png", "e2_trajectories.png"] {
+    for name in [
+        "e1_beale_trajectories.png",
+        "e1_grad_cos.png",
+        "e1_wp.png",
+        "e2_trajectories.png",
+    ] {
         assert!(out.join("figures").join(name).is_file(), "missing {name}");
     }
     let _ = std::fs::remove_dir_all(&out);

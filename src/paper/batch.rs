@@ -26,8 +26,18 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
-    let mut sec = Section::new("O12", "Batch size: mini-batch SAM escapes only above σ_B = √(2/π)ρa (O12)", MODEL);
-    let table: [(f64, f64); 5] = [(0.05, 0.000), (0.10, 0.000), (0.15, 0.401), (0.17, 0.976), (0.20, 1.000)];
+    let mut sec = Section::new(
+        "O12",
+        "Batch size: mini-batch SAM escapes only above σ_B = √(2/π)ρa (O12)",
+        MODEL,
+    );
+    let table: [(f64, f64); 5] = [
+        (0.05, 0.000),
+        (0.10, 0.000),
+        (0.15, 0.401),
+        (0.17, 0.976),
+        (0.20, 1.000),
+    ];
     let mut sigmas: Vec<f64> = table.iter().map(|t| t.0).collect();
     if !opt.quick {
         sigmas.extend([0.125, 0.14, 0.16, 0.18, 0.25]);

@@ -18,10 +18,7 @@ fn flow_enters(x0: [f64; 2], rho: f64, t_max: f64, h: f64) -> bool {
     let b = |x: [f64; 2]| {
         let hx = [lam[0] * x[0], lam[1] * x[1]];
         let n = (hx[0] * hx[0] + hx[1] * hx[1]).sqrt().max(1e-300);
-        [
-            -(hx[0] + rho * lam[0] * hx[0] / n),
-            -(hx[1] + rho * lam[1] * hx[1] / n),
-        ]
+        [-(hx[0] + rho * lam[0] * hx[0] / n), -(hx[1] + rho * lam[1] * hx[1] / n)]
     };
     let mut x = x0;
     let steps = (t_max / h).round() as usize;
@@ -45,7 +42,11 @@ fn flow_enters(x0: [f64; 2], rho: f64, t_max: f64, h: f64) -> bool {
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
-    let mut sec = Section::new("E2", "f = x² − y² from (−3, −0.01), η = 0.01, 500 steps (Kim traj figure)", MODEL);
+    let mut sec = Section::new(
+        "E2",
+        "f = x² − y² from (−3, −0.01), η = 0.01, 500 steps (Kim traj figure)",
+        MODEL,
+    );
     let exp = load(MODEL, &[])?;
     let rep = run_exp(&exp, opt)?;
     let x0 = exp.config.ensemble.x0.clone().unwrap_or_else(|| vec![-3.0, -0.01]);

@@ -41,12 +41,16 @@ pub fn o5(label: &str, rho: f64) -> Result<f64> {
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
-    let mut sec = Section::new("escape", "SAM escapes the saddle later than SGD: exit-time ratio vs ρ (O5, O7)", MODEL);
+    let mut sec = Section::new(
+        "escape",
+        "SAM escapes the saddle later than SGD: exit-time ratio vs ρ (O5, O7)",
+        MODEL,
+    );
     let rhos: Vec<f64> = opt.pick(
         vec![0.05, 0.1, 0.15, 0.2],
         vec![0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2],
     );
-    let paths = opt.pick(500, 4000);
+    let paths = opt.pick(1000, 4000);
     let t_end = opt.pick(150.0, 300.0);
     // results[k][label] = (mean, se, censored)
     let mut results = Vec::new();
@@ -64,10 +68,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         )?;
         dt = exp.config.solver.dt;
         let rep = run_exp(&exp, opt)?;
-        let r = LABELS
-            .iter()
-            .map(|l| exit_time(&rep, l))
-            .collect::<Result<Vec<_>>>()?;
+        let r = LABELS.iter().map(|l| exit_time(&rep, l)).collect::<Result<Vec<_>>>()?;
         results.push(r);
     }
     sec.notes.push(format!(
@@ -79,7 +80,10 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     ));
     let tol = 0.01;
     let crit = |m: f64, se: f64, want: f64| (m - want).abs() <= 5.0 * se + tol * want;
-    let crit_text = format!("|measured − closed form| ≤ 5 SE + {}% (time-step allowance, dt = {dt})", tol * 100.0);
+    let crit_text = format!(
+        "|measured − closed form| ≤ 5 SE + {}% (time-step allowance, dt = {dt})",
+        tol * 100.0
+    );
     // SGD against O5 row 1 (pooled over the sweep points would double count: the same seed gives the same SGD).
     let (m, se, _) = results[0][0];
     let want = o5("SGD", 0.0)?;
@@ -125,7 +129,10 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         let s = (se * se + wse * wse).sqrt();
         sec.rows.push(Row::new(
             "normalised SAM (ρ = 0.2) mean exit time in 2-D",
-            format!("{want} ± {wse} (O7 2-D MC reference [D]; 1-D cusp reduction {:.2})", sam_cusp_mfpt(0.2, 2.0, 0.02, 1.0)?),
+            format!(
+                "{want} ± {wse} (O7 2-D MC reference [D]; 1-D cusp reduction {:.2})",
+                sam_cusp_mfpt(0.2, 2.0, 0.02, 1.0)?
+            ),
             format!("{m:.3} ± {se:.3} ({c} censored)"),
             "|measured − reference| ≤ 5 combined SE + 1 %",
             (m - want).abs() <= 5.0 * s + 0.01 * want,
@@ -174,14 +181,24 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             .iter()
             .map(|&r| (r, o5(label, r).map_or(f64::NAN, |v| v / sgd)))
             .collect();
-        series.push(Series::new(format!("{label}/SGD, O5 closed form"), i, Mark::Dashed, pts));
+        series.push(Series::new(
+            format!("{label}/SGD, O5 closed form"),
+            i,
+            Mark::Dashed,
+            pts,
+        ));
     }
     let pts = grid
         .iter()
         .filter(|&&r| r > 0.0)
         .map(|&r| (r, sam_cusp_mfpt(r, 2.0, 0.02, 1.0).map_or(f64::NAN, |v| v / sgd)))
         .collect();
-    series.push(Series::new("SAM/SGD, O7 1-D cusp (upper reference)", 3, Mark::Dashed, pts));
+    series.push(Series::new(
+        "SAM/SGD, O7 1-D cusp (upper reference)",
+        3,
+        Mark::Dashed,
+        pts,
+    ));
     let p = figs.join("escape_ratio.png");
     figure::render(
         &Figure {

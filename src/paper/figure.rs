@@ -93,9 +93,8 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
             0.06,
         )
     });
-    let inside = |p: &(f64, f64)| {
-        p.0.is_finite() && p.1.is_finite() && p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1
-    };
+    let inside =
+        |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1;
     style::register_fonts();
     let e = out_err(path);
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();

@@ -37,10 +37,19 @@ use std::time::Instant;
 pub const MODELS: [(&str, &str); 7] = [
     ("e1_beale.toml", include_str!("../../models/paper/e1_beale.toml")),
     ("e2_saddle.toml", include_str!("../../models/paper/e2_saddle.toml")),
-    ("thm1_usam_phase.toml", include_str!("../../models/paper/thm1_usam_phase.toml")),
+    (
+        "thm1_usam_phase.toml",
+        include_str!("../../models/paper/thm1_usam_phase.toml"),
+    ),
     ("thm2_msd.toml", include_str!("../../models/paper/thm2_msd.toml")),
-    ("escape_ratio.toml", include_str!("../../models/paper/escape_ratio.toml")),
-    ("o11_momentum.toml", include_str!("../../models/paper/o11_momentum.toml")),
+    (
+        "escape_ratio.toml",
+        include_str!("../../models/paper/escape_ratio.toml"),
+    ),
+    (
+        "o11_momentum.toml",
+        include_str!("../../models/paper/o11_momentum.toml"),
+    ),
     ("o12_batch.toml", include_str!("../../models/paper/o12_batch.toml")),
 ];
 

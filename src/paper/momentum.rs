@@ -47,7 +47,11 @@ fn discrete_var(mu: f64) -> Result<f64> {
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
-    let mut sec = Section::new("O11", "Momentum: S-HB variance at the saddle vs μ (O11, Kim Thm 3)", MODEL);
+    let mut sec = Section::new(
+        "O11",
+        "Momentum: S-HB variance at the saddle vs μ (O11, Kim Thm 3)",
+        MODEL,
+    );
     let mus: Vec<f64> = opt.pick(vec![0.0, 0.5, 0.9], vec![0.0, 0.25, 0.5, 0.75, 0.9]);
     let paths = opt.pick(4000, 40000);
     let labels = ["SGD", "K", "A-SGD"];
@@ -87,7 +91,11 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         let (v, se) = var[k][i];
         sec.rows.push(Row::new(
             format!("O11: {label} S-HB, μ = {mu}: Var y(0.2)"),
-            format!("{} (O11 exact Lyapunov [D]; samsde closed form {})", sci(want, 6), sci(shb_var(i == 1, mu)?, 6)),
+            format!(
+                "{} (O11 exact Lyapunov [D]; samsde closed form {})",
+                sci(want, 6),
+                sci(shb_var(i == 1, mu)?, 6)
+            ),
             pm(v, se),
             "|measured − O11| ≤ 5 SE",
             (v - want).abs() <= 5.0 * se,

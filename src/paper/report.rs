@@ -70,7 +70,10 @@ pub fn markdown(opt: &Options, sections: &[Section]) -> String {
         if !x.figures.is_empty() {
             let _ = writeln!(s);
             for f in &x.figures {
-                let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 let _ = writeln!(s, "![{name}](figures/{name})");
             }
         }

@@ -39,8 +39,12 @@ pub fn at(curve: &[(f64, f64, f64)], t: f64) -> Result<(f64, f64, f64)> {
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
-    let mut sec = Section::new("Thm 2", "Kim Thm 2 / Cor. 1: diffusion (MSD) from the saddle, N1 noise", MODEL);
-    let paths = opt.pick(4000, 20000);
+    let mut sec = Section::new(
+        "Thm 2",
+        "Kim Thm 2 / Cor. 1: diffusion (MSD) from the saddle, N1 noise",
+        MODEL,
+    );
+    let paths = opt.pick(8000, 40000);
     let exp = load(MODEL, &[format!("ensemble.paths={paths}")])?;
     let rep = run_exp(&exp, opt)?;
     for l in ["SGD", "S-USAM", "K", "A-USAM"] {
@@ -137,13 +141,21 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     let mut series = Vec::new();
     for (i, label) in ["SGD", "S-USAM", "K", "A-USAM"].iter().enumerate() {
         let c = coordinate_variance(&rep, label, 0);
-        series.push(Series::new(*label, i, Mark::Line, c.iter().map(|q| (q.0, q.1)).collect()));
+        series.push(Series::new(
+            *label,
+            i,
+            Mark::Line,
+            c.iter().map(|q| (q.0, q.1)).collect(),
+        ));
     }
     for (i, (label, kind)) in models.iter().enumerate() {
         let pts = (0..=120)
             .map(|k| {
                 let t = t_end * k as f64 / 120.0;
-                (t, direction_variance(*kind, 2.0, eta, batch, rho, t).unwrap_or(f64::NAN))
+                (
+                    t,
+                    direction_variance(*kind, 2.0, eta, batch, rho, t).unwrap_or(f64::NAN),
+                )
             })
             .collect();
         series.push(Series::new(format!("{label} closed form"), i, Mark::Dashed, pts));
