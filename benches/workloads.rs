@@ -127,6 +127,32 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
     }
 }
 
+/// The normal-sampling bound: path-steps per second when a step only draws its two normals (per-path
+/// generators, the same rayon parallelism and block size as samsde), i.e. the cost of the randomness alone.
+fn normal_bound(paths: u64, steps: usize) -> f64 {
+    use rayon::prelude::*;
+    let t0 = Instant::now();
+    let total: f64 = (0..paths.div_ceil(256))
+        .into_par_iter()
+        .map(|b| {
+            let mut acc = 0.0;
+            let mut z = [0.0; 2];
+            for i in (b * 256)..((b + 1) * 256).min(paths) {
+                let mut rng = samsde::brownian::path_rng(7, i);
+                for _ in 0..steps {
+                    samsde::brownian::fill_normals(&mut rng, &mut z);
+                    acc += z[0] + z[1];
+                }
+            }
+            acc
+        })
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum();
+    std::hint::black_box(total);
+    (paths as f64 * steps as f64) / t0.elapsed().as_secs_f64()
+}
+
 fn run_numpy(python: &str, name: &str) -> Option<(f64, String)> {
     let out = Command::new(python)
         .args(["bench/numpy_baseline.py", name, "--reps", "1"])
@@ -175,11 +201,11 @@ fn main() {
         }
     );
     println!(
-        "{:<4} {:>5} {:>16} {:>16} {:>8}",
-        "load", "rep", "samsde Mstep/s", "numpy Mstep/s", "ratio"
+        "{:<4} {:>5} {:>16} {:>16} {:>8} {:>14} {:>9}",
+        "load", "rep", "samsde Mstep/s", "numpy Mstep/s", "ratio", "bound Mstep/s", "of bound"
     );
     for w in W.iter().filter(|w| names.iter().any(|n| n == w.name)) {
-        let (mut ours, mut theirs) = (vec![], vec![]);
+        let (mut ours, mut theirs, mut fracs) = (vec![], vec![], vec![]);
         for r in 0..reps {
             let (secs, steps, stat) = run_samsde(w, r as u64);
             let rate = steps / secs;
@@ -188,24 +214,29 @@ fn main() {
             if let Some((rate, _)) = &np {
                 theirs.push(*rate);
             }
+            let bound = normal_bound(w.paths, (w.t_end / w.dt).round() as usize);
+            fracs.push(rate / bound);
             println!(
-                "{:<4} {:>5} {:>16.1} {:>16} {:>8}   {stat}",
+                "{:<4} {:>5} {:>16.1} {:>16} {:>8} {:>14.1} {:>8.0}%   {stat}",
                 w.name,
                 r,
                 rate / 1e6,
                 np.as_ref().map_or("-".into(), |(r, _)| format!("{:.1}", r / 1e6)),
-                np.as_ref().map_or("-".into(), |(r2, _)| format!("{:.1}x", rate / r2))
+                np.as_ref().map_or("-".into(), |(r2, _)| format!("{:.1}x", rate / r2)),
+                bound / 1e6,
+                100.0 * rate / bound
             );
         }
         let med = |v: &mut Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v.get(v.len() / 2).copied()
         };
-        let (o, t) = (med(&mut ours), med(&mut theirs));
+        let (o, t, f) = (med(&mut ours), med(&mut theirs), med(&mut fracs));
         println!(
-            "{:<4} median samsde {:.1} M path-steps/s{}",
+            "{:<4} median samsde {:.1} M path-steps/s ({:.0}% of the normal-sampling bound){}",
             w.name,
             o.unwrap_or(0.0) / 1e6,
+            100.0 * f.unwrap_or(0.0),
             t.map_or(String::new(), |t| format!(
                 ", numpy {:.1} M/s, ratio {:.1}x",
                 t / 1e6,

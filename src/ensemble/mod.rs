@@ -20,6 +20,7 @@ use crate::stats::{BasinCounts, ExitTimes, Merge, Moments, TreeFold, Welford};
 use crate::stepper::Stepper;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Paths per block (fixed: it is part of the definition of the merge order).
 pub const BLOCK: u64 = 256;
@@ -150,10 +151,20 @@ impl RunStats {
 
 /// Runs `entries` over the ensemble on the current rayon pool. `t_end` is the horizon (for censoring).
 pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunStats {
+    run_range(ens, entries, plan, t_end, 0..ens.paths.div_ceil(BLOCK))
+}
+
+/// Runs only the blocks `blocks` (block b holds paths b·[`BLOCK`] .. (b+1)·[`BLOCK`], clamped to
+/// `ens.paths`), folded in index order by a [`TreeFold`]. The result of a power-of-two-aligned range of 2ᵏ
+/// blocks is exactly the subtree the whole run builds for it, so such shards pushed into a [`TreeFold`] in
+/// order reproduce [`run`] bit for bit; any split merged with [`Merge::merge`] equals it up to rounding.
+/// An empty range gives empty accumulators.
+pub fn run_range(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64, blocks: Range<u64>) -> RunStats {
     let nblocks = ens.paths.div_ceil(BLOCK);
+    let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
     let wave = (4 * rayon::current_num_threads()) as u64;
     let bar = if ens.progress {
-        let pb = indicatif::ProgressBar::new(ens.paths);
+        let pb = indicatif::ProgressBar::new(((last * BLOCK).min(ens.paths)).saturating_sub(first * BLOCK));
         pb.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} paths  {elapsed_precise} (eta {eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -163,9 +174,9 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
         None
     };
     let mut fold = TreeFold::new();
-    let mut start = 0;
-    while start < nblocks {
-        let end = (start + wave).min(nblocks);
+    let mut start = first;
+    while start < last {
+        let end = (start + wave).min(last);
         let results: Vec<RunStats> = (start..end)
             .into_par_iter()
             .map(|b| run_block(b, ens, entries, plan, t_end))
@@ -174,7 +185,7 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
             fold.push(r);
         }
         if let Some(pb) = &bar {
-            pb.set_position((end * BLOCK).min(ens.paths));
+            pb.set_position((end * BLOCK).min(ens.paths) - first * BLOCK);
         }
         start = end;
     }

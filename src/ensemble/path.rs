@@ -222,6 +222,31 @@ impl Lane {
         stepper.step(&mut self.state, &mut self.rng, &mut self.scratch);
     }
 
+    /// Without a region or basins to watch: steps up to the next snapshot (or the end) in a tight loop with
+    /// only the divergence check, then records. Same results as [`Lane::step`] + [`Lane::observe`] per step.
+    #[inline(always)]
+    fn burst<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+        let sched = job.schedule;
+        let blowup = job.plan.blowup;
+        let d = stepper.position_dim();
+        let stop = self.next_snap_step.min(sched.steps);
+        while self.k < stop {
+            stepper.step(&mut self.state, &mut self.rng, &mut self.scratch);
+            self.k += 1;
+            if !self.state.iter().all(|v| v.abs() <= blowup) {
+                obs.diverged_at = Some(self.k as f64 * sched.dt);
+                self.finish(d, obs);
+                return;
+            }
+        }
+        if self.k == self.next_snap_step {
+            self.record(sched, obs, d);
+        }
+        if self.k >= sched.steps {
+            self.finish(d, obs);
+        }
+    }
+
     /// After a step: divergence, exit (with the Brownian-bridge correction), basins, snapshots, the end.
     #[inline(always)]
     pub fn observe<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
@@ -294,6 +319,8 @@ impl Lane {
 }
 
 /// Number of paths a lane-interleaved run keeps in flight (independent dependency chains for the core).
+/// Paths that watch a region or basins advance one step per turn, so the lanes overlap their per-step
+/// latency (a 1.3× gain measured on W3); the others advance from snapshot to snapshot in a tight loop.
 pub const LANES: usize = 4;
 
 /// Runs the paths `jobs` of `stepper` into `obs` (same length), [`LANES`] paths interleaved step by step:
@@ -321,12 +348,18 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [P
     loop {
         let mut active = false;
         for (lane, _) in lanes.iter_mut().flatten() {
-            lane.step(stepper);
+            if lane.watch {
+                lane.step(stepper);
+            }
         }
         for slot in lanes.iter_mut() {
             if let Some((lane, p)) = slot {
                 active = true;
-                lane.observe(stepper, &jobs[*p], &mut obs[*p]);
+                if lane.watch {
+                    lane.observe(stepper, &jobs[*p], &mut obs[*p]);
+                } else {
+                    lane.burst(stepper, &jobs[*p], &mut obs[*p]);
+                }
                 if lane.done() {
                     let (lane, _) = slot.take().expect("slot is occupied");
                     *slot = start(lane, &mut next, obs);

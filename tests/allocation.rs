@@ -1,0 +1,105 @@
+//! The per-step code allocates nothing on the heap (architecture: "the step allocates nothing"): a counting
+//! global allocator watches `Stepper::step` for every dynamics kind, noise model and solver after warm-up.
+
+use samsde::brownian::path_rng;
+use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
+use samsde::landscape::{Beale, Expression, Landscape, Quadratic, ToyNetwork};
+use samsde::noise::Noise;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steps_do_not_allocate() {
+    let vars = ["x".to_string(), "y".to_string()];
+    let landscapes: Vec<(Arc<dyn Landscape>, Vec<f64>)> = vec![
+        (Arc::new(Quadratic::diagonal(&[1.0, -0.5]).unwrap()), vec![0.0, 0.0]),
+        (Arc::new(Beale), vec![0.0, 1.0]),
+        (
+            Arc::new(Expression::new("0.25*y^4 - 0.5*y^2 + 0.5*x^2 + 0.1*sin(x*y)", &vars).unwrap()),
+            vec![0.0, 0.0],
+        ),
+    ];
+    let kinds = [
+        DynamicsKind::Sgd,
+        DynamicsKind::Usam,
+        DynamicsKind::Sam,
+        DynamicsKind::Dnsam,
+        DynamicsKind::Kim,
+        DynamicsKind::SgdDiscrete,
+        DynamicsKind::UsamDiscrete,
+        DynamicsKind::SamDiscrete,
+    ];
+    let mut checked = 0;
+    let mut run = |model: &Model, saddle: &[f64]| {
+        for kind in kinds {
+            for mu in [0.0, 0.9] {
+                for solver in [SolverKind::EulerMaruyama, SolverKind::Milstein] {
+                    let spec = DynamicsSpec::new(kind, 1e-3).rho(0.05).momentum(mu);
+                    let sol = SolverSpec {
+                        kind: solver,
+                        dt: 1e-4,
+                        allow_dropping_areas: true,
+                    };
+                    let built = build(&spec, model, &sol, saddle, "dynamics.X").unwrap();
+                    let st = built.stepper;
+                    let mut s = st.scratch();
+                    let mut x = vec![0.0; st.dim()];
+                    x[0] = 0.3;
+                    x[1] = saddle[1] + 0.2;
+                    let mut rng = path_rng(1, 0);
+                    st.step(&mut x, &mut rng, &mut s); // warm-up (thread-local tapes grow once)
+                    let before = ALLOCATIONS.load(Ordering::Relaxed);
+                    for _ in 0..50 {
+                        st.step(&mut x, &mut rng, &mut s);
+                    }
+                    let after = ALLOCATIONS.load(Ordering::Relaxed);
+                    assert_eq!(
+                        after, before,
+                        "{kind:?} μ = {mu} {solver:?} on {model:?} allocated in the step"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    };
+    for (l, saddle) in &landscapes {
+        for noise in [
+            Noise::isotropic(0.5, 2.0).unwrap(),
+            Noise::hessian(1.0, 4.0, 1e-3).unwrap(),
+        ] {
+            run(
+                &Model {
+                    landscape: l.clone(),
+                    noise,
+                },
+                saddle,
+            );
+        }
+    }
+    let toy: Arc<dyn Landscape> = Arc::new(ToyNetwork::new(16, 1.0, 3).unwrap());
+    run(
+        &Model {
+            landscape: toy,
+            noise: Noise::finite_sum(4, false, 16).unwrap(),
+        },
+        &[0.0, 0.0],
+    );
+    assert_eq!(checked, 7 * kinds.len() * 2 * 2);
+}

@@ -1,0 +1,226 @@
+//! The ensemble runner's bookkeeping: bit-identical results at any thread count, the prefix property,
+//! the pinned random stream, common random numbers, shard merging (Chan merge and aligned `TreeFold`),
+//! and divergence handling.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::*;
+use samsde::brownian::{fill_normals, path_rng};
+use samsde::dynamics::DynamicsKind::{Sam, Sgd, Usam};
+use samsde::ensemble::{BLOCK, Entry, Plan, RunStats};
+use samsde::landscape::{DoubleWell, Quadratic};
+use samsde::stats::{Merge, TreeFold};
+
+/// A mixed run: SGD, USAM and SAM on the 2-D saddle H = [[1, .5], [.5, −.5]] (fast paths), with an exit
+/// slab, basins and sample paths, plus SGD and SAM on the double well (general stepper).
+fn mixed_entries() -> (Vec<Entry>, Vec<Entry>, Plan, f64) {
+    let t_end = 1.0;
+    let q = model(
+        Quadratic::new(&[vec![1.0, 0.5], vec![0.5, -0.5]], None).unwrap(),
+        n1(8.0),
+    );
+    let quad = vec![
+        entry("SGD", &spec(Sgd, 0.5, 0.0), &q, 0.01, t_end, 5),
+        entry("USAM", &spec(Usam, 0.5, 0.1), &q, 0.01, t_end, 5),
+        entry("SAM", &spec(Sam, 0.5, 0.2), &q, 0.01, t_end, 5),
+    ];
+    let w = model(DoubleWell::default(), n0(1.0, 1.0));
+    let well = vec![
+        entry("SGD", &spec(Sgd, 0.05, 0.0), &w, 0.01, t_end, 5),
+        entry("SAM", &spec(Sam, 0.05, 0.2), &w, 0.01, t_end, 5),
+    ];
+    let mut p = plan(vec![0.05, 0.02]);
+    p.region = Some(slab(2, 1, 0.5));
+    p.stop_on_exit = false;
+    p.basins = vec![vec![0.0, -1.0], vec![0.0, 1.0]];
+    p.basin_radius = 0.3;
+    p.stop_on_basin = false;
+    p.spread = 0.01;
+    (quad, well, p, t_end)
+}
+
+#[test]
+fn identical_results_at_one_and_two_threads() {
+    let (quad, well, p, t_end) = mixed_entries();
+    let mut e = ens(700, 11);
+    e.sample_paths = 3;
+    for entries in [&quad, &well] {
+        let one = run_on(1, &e, entries, &p, t_end);
+        let two = run_on(2, &e, entries, &p, t_end);
+        assert_eq!(json(&one), json(&two));
+        assert_eq!(one.dynamics[0].moments.last().unwrap().cloud.n, 700);
+        assert!(
+            one.dynamics[0].exit.as_ref().unwrap().exited.n > 0,
+            "the slab is reached"
+        );
+    }
+}
+
+#[test]
+fn first_paths_equal_a_shorter_run() {
+    let (quad, _, p, t_end) = mixed_entries();
+    let mut e = ens(700, 5);
+    e.sample_paths = 300;
+    let long = run(&e, &quad, &p, t_end);
+    e.paths = 300;
+    let short = run(&e, &quad, &p, t_end);
+    // Stored sample paths (positions at every snapshot, None after a stop) of the first 300 paths.
+    assert_eq!(long.samples.len(), 3 * 300);
+    assert_eq!(json(&long.samples), json(&short.samples));
+    // The first block of the long run is exactly a 256-path run (moments, exit times, basins, paired).
+    e.paths = 700;
+    e.sample_paths = 0;
+    let first_block = run_range(&e, &quad, &p, t_end, 0..1);
+    e.paths = BLOCK;
+    let block_run = run(&e, &quad, &p, t_end);
+    assert_eq!(json(&first_block), json(&block_run));
+    assert_eq!(block_run.dynamics[0].moments[1].cloud.n, BLOCK);
+}
+
+/// The first four N(0, 1) draws of path 0 under seed 42. A change here means the random stream changed
+/// (generator, seeding, or the normal sampler): every stored result becomes irreproducible.
+#[test]
+fn golden_first_increments() {
+    let mut rng = path_rng(42, 0);
+    let mut z = [0.0; 4];
+    fill_normals(&mut rng, &mut z);
+    let golden = [GOLDEN0, GOLDEN1, GOLDEN2, GOLDEN3];
+    assert_eq!(z, golden, "got {z:?}");
+    // Path 1 is a different stream.
+    let mut z1 = [0.0; 4];
+    fill_normals(&mut path_rng(42, 1), &mut z1);
+    assert_ne!(z, z1);
+}
+const GOLDEN0: f64 = 0.7913566458644491;
+const GOLDEN1: f64 = 0.5047056385420526;
+const GOLDEN2: f64 = 0.7478192416417939;
+const GOLDEN3: f64 = -1.6384630729012681;
+
+#[test]
+fn sgd_and_usam_at_rho_zero_share_their_paths() {
+    let q = model(
+        Quadratic::new(&[vec![1.0, 0.5], vec![0.5, -0.5]], None).unwrap(),
+        n1(8.0),
+    );
+    let t_end = 2.0;
+    let entries = vec![
+        entry("SGD", &spec(Sgd, 0.5, 0.0), &q, 0.01, t_end, 4),
+        entry("USAM", &spec(Usam, 0.5, 0.0), &q, 0.01, t_end, 4),
+    ];
+    let mut p = plan(vec![0.1, 0.0]);
+    p.region = Some(slab(2, 1, 0.3));
+    let r = run(&ens(600, 3), &entries, &p, t_end);
+    let (a, b) = (&r.dynamics[0], &r.dynamics[1]);
+    assert_eq!(json(&a.moments), json(&b.moments));
+    assert_eq!(json(&a.exit), json(&b.exit));
+    assert!(a.exit.as_ref().unwrap().exited.n > 100);
+    for w in &r.paired[0].msd_difference {
+        assert_eq!((w.mean, w.m2), (0.0, 0.0));
+    }
+    assert_eq!(r.paired[0].exit_difference.mean, 0.0);
+}
+
+/// Chan's merge of two halves equals one pass: counts exactly, means and co-moments to 1e-12 relative.
+fn assert_close_stats(a: &RunStats, b: &RunStats) {
+    for (x, y) in a.dynamics.iter().zip(&b.dynamics) {
+        assert_eq!(x.basins, y.basins);
+        assert_eq!(x.diverged, y.diverged);
+        let (ex, ey) = (x.exit.as_ref().unwrap(), y.exit.as_ref().unwrap());
+        assert_eq!(
+            (ex.exited.n, ex.censored, &ex.hist),
+            (ey.exited.n, ey.censored, &ey.hist)
+        );
+        let close = |u: f64, v: f64, scale: f64| assert!((u - v).abs() <= 1e-12 * scale.max(1e-300), "{u:e} vs {v:e}");
+        close(ex.exited.mean, ey.exited.mean, ey.exited.mean.abs());
+        close(ex.exited.m2, ey.exited.m2, ey.exited.m2.abs());
+        close(ex.restricted.mean, ey.restricted.mean, ey.restricted.mean.abs());
+        for (m, n) in x.moments.iter().zip(&y.moments) {
+            assert_eq!(m.cloud.n, n.cloud.n);
+            let s = n.cloud.m2.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+            let mscale = n.cloud.mean.iter().fold(0.0f64, |s, v| s.max(v.abs())) + (s / n.cloud.n as f64).sqrt();
+            for (u, v) in m.cloud.mean.iter().zip(&n.cloud.mean) {
+                close(*u, *v, mscale);
+            }
+            for (u, v) in m.cloud.m2.iter().zip(&n.cloud.m2) {
+                close(*u, *v, s);
+            }
+            close(m.msd.mean, n.msd.mean, n.msd.mean.abs());
+            close(m.msd.m2, n.msd.m2, n.msd.m2.abs());
+        }
+    }
+}
+
+#[test]
+fn shards_merge_to_the_full_run() {
+    let (quad, _, p, t_end) = mixed_entries();
+    let e = ens(6 * BLOCK - 40, 9); // 6 blocks, the last one partial
+    let full = run(&e, &quad, &p, t_end);
+    // Two halves (3 + 3 blocks), merged with Chan's formula: another merge order, so equal to rounding.
+    let mut left = run_range(&e, &quad, &p, t_end, 0..3);
+    let right = run_range(&e, &quad, &p, t_end, 3..6);
+    assert_eq!(left.dynamics[0].moments[1].cloud.n, 3 * BLOCK);
+    left.merge(right);
+    assert_close_stats(&left, &full);
+    assert_eq!(left.dynamics[0].moments[1].cloud.n, e.paths);
+    // Power-of-two-aligned shards of 2 blocks folded by a TreeFold: the same tree, bit-identical.
+    let mut fold = TreeFold::new();
+    for s in [0..2, 2..4, 4..6] {
+        fold.push(run_range(&e, &quad, &p, t_end, s));
+    }
+    assert_eq!(json(&fold.finish().unwrap()), json(&full));
+    // Blocks beyond the end are empty; an empty range gives empty accumulators.
+    let none = run_range(&e, &quad, &p, t_end, 6..9);
+    assert_eq!(none.dynamics[0].moments[0].cloud.n, 0);
+}
+
+#[test]
+fn divergence_is_counted_and_the_run_carries_on() {
+    // H = 1 (stable). USAM with ρ = 100 has A = H + ρH² = 101; Euler at dt = 0.05 multiplies by
+    // 1 − 101·0.05 = −4.05 per step, so every USAM path blows up, while SGD (factor 0.95) does not.
+    let q = model(quad1(1.0), n0(0.1, 1.0));
+    let t_end = 5.0;
+    let entries = vec![
+        entry("SGD", &spec(Sgd, 0.1, 0.0), &q, 0.05, t_end, 3),
+        entry("USAM", &spec(Usam, 0.1, 100.0), &q, 0.05, t_end, 3),
+    ];
+    let mut p = plan(vec![0.5]);
+    p.blowup = 1e6;
+    // An attractor beyond the blowup bound (a path that reaches an attractor first is classed there).
+    p.basins = vec![vec![5e6]];
+    p.basin_radius = 0.1;
+    p.region = Some(slab(1, 0, 1e7));
+    let n = 300;
+    let r = run(&ens(n, 1), &entries, &p, t_end);
+    let (sgd, usam) = (&r.dynamics[0], &r.dynamics[1]);
+    assert_eq!(usam.diverged, n);
+    assert_eq!(usam.basins.diverged, n);
+    assert_eq!(usam.basins.total(), n);
+    let est = usam.basins.estimate(&[("far".into(), vec![5e6])]);
+    let div = est.iter().find(|b| b.label == "diverged").unwrap();
+    assert_eq!((div.count, div.probability), (n, 1.0));
+    // Diverged paths are not running at later snapshots and are not exit observations.
+    assert_eq!(usam.moments[0].cloud.n, n);
+    assert_eq!(usam.moments[2].cloud.n, 0);
+    assert_eq!(usam.exit.as_ref().unwrap().total(), 0);
+    // The other dynamics of the run is complete.
+    assert_eq!(sgd.diverged, 0);
+    assert_eq!(sgd.basins.diverged, 0);
+    assert_eq!(sgd.moments[2].cloud.n, n);
+    assert_eq!(sgd.basins.trapped, n);
+    assert_eq!(sgd.exit.as_ref().unwrap().total(), n);
+    // Paired differences skip paths that diverged in either dynamics.
+    assert_eq!(r.paired[0].exit_difference.n, 0);
+
+    // Partial divergence: an inverted OU with a tiny blowup bound; every path is either diverged or not.
+    let q = model(quad1(-2.0), n0(1.0, 1.0));
+    let entries = vec![entry("SGD", &spec(Sgd, 0.02, 0.0), &q, 0.01, 1.0, 2)];
+    let mut p = plan(vec![0.0]);
+    p.blowup = 0.3;
+    let r = run(&ens(n, 2), &entries, &p, 1.0);
+    let s = &r.dynamics[0];
+    assert!(s.diverged > 0 && s.diverged < n, "{}", s.diverged);
+    assert_eq!(s.basins.diverged, s.diverged);
+    assert_eq!(s.moments[1].cloud.n, n - s.diverged);
+    assert_eq!(s.basins.total(), n);
+}
