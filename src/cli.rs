@@ -25,7 +25,8 @@ pub const DEFAULT_MODEL: &str = include_str!("../models/default.toml");
   samsde sweep models/quadratic_sgd_sam_usam.toml --vary dynamics.SAM.rho=0:0.5:11
   samsde saddles models/beale_e1.toml --range -4:4 --grid 41
   samsde theory models/w1.toml
-  samsde plot output/default"
+  samsde plot output/default
+  samsde paper --quick"
 )]
 pub struct Cli {
     /// What to do (default: run the embedded default job).
@@ -109,6 +110,24 @@ Writes sweep.csv and sweep.json into output/<name>_sweep/.")]
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Reproduce the SAM-saddle study: run the embedded `models/paper/*.toml`, write figures and REPORT.md.
+    #[command(after_help = "Examples:
+  samsde paper --quick                      under a minute on 2 cores, into output/paper/
+  samsde paper --out /tmp/paper             full run (a few minutes)
+
+Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion, agree yes/no),
+<out>/figures/*.png and <out>/models/*.toml. Files in an existing folder are overwritten.")]
+    Paper {
+        /// Output folder.
+        #[arg(long, default_value = "output/paper")]
+        out: PathBuf,
+        /// Fewer paths and coarser grids (under a minute on 2 cores).
+        #[arg(long)]
+        quick: bool,
+        /// Worker threads (0: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Re-render the figures of an output folder from its saved data (no simulation).
     #[command(after_help = "Example:
   samsde plot output/default")]
@@ -137,6 +156,7 @@ where
         }) => saddles(&model, &range, grid, json),
         Some(Command::Theory { model, set }) => theory(&model, &set),
         Some(Command::Plot { dir }) => plot(&dir),
+        Some(Command::Paper { out, quick, threads }) => paper(out, quick, threads),
     }
 }
 
@@ -256,6 +276,25 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result
 /// The one call site of the figure module, shared by `run` and `plot`.
 pub fn render_figures(report: &Report, landscape: Option<&dyn Landscape>, dir: &Path) -> Result<Vec<PathBuf>> {
     crate::plot::render_all(report, landscape, dir)
+}
+
+fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let opt = crate::paper::Options { out, quick, threads };
+    let done = crate::paper::run(&opt)?;
+    let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
+    println!(
+        "{}/{} checks agree with the paper ({:.1} s)",
+        rows.iter().filter(|r| r.agree).count(),
+        rows.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("report: {}", done.report.display());
+    println!("figures:");
+    for f in &done.figures {
+        println!("  {}", f.display());
+    }
+    Ok(())
 }
 
 fn plot(dir: &Path) -> Result<()> {
