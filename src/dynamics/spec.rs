@@ -98,7 +98,11 @@ impl DynamicsSpec {
     }
     /// ρ as it acts on the dynamics: 0 for SGD, which has no ascent step.
     pub fn effective_rho(&self) -> f64 {
-        if matches!(self.kind, DynamicsKind::Sgd | DynamicsKind::SgdDiscrete) { 0.0 } else { self.rho }
+        if matches!(self.kind, DynamicsKind::Sgd | DynamicsKind::SgdDiscrete) {
+            0.0
+        } else {
+            self.rho
+        }
     }
     /// Checks every parameter; `prefix` is the key prefix for messages (e.g. `dynamics.SAM`).
     pub fn validate(&self, prefix: &str) -> Result<()> {
