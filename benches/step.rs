@@ -1,13 +1,14 @@
 //! Single-thread step micro-benchmark: path-steps per second of `Stepper::step` for S-USAM and S-SAM with
 //! Euler–Maruyama on the 2-D quadratic saddle H = diag(1, −0.5) with N0 noise (the W1/W3 settings of
-//! `benches/workloads.rs`, one path). USAM on a quadratic with constant noise is built through `build` and so
-//! runs on the linear fast path; SAM is not affine and evaluates gradient and Hessian each step.
-//! Run with `cargo bench --bench step`.
+//! `benches/workloads.rs`, one path). On a quadratic with constant noise both are built onto the fixed-size
+//! fast path (`dynamics::fixed`); `sam_double_well` runs SAM through the general path (landscape gradient and
+//! Hessian through the `Landscape` trait every step), and `normals` is the baseline: the two normal draws
+//! alone, so the cost of a step beyond its randomness is the difference. Run with `cargo bench --bench step`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use samsde::brownian::path_rng;
 use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
-use samsde::landscape::Quadratic;
+use samsde::landscape::{DoubleWell, Landscape, Quadratic};
 use samsde::noise::Noise;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -28,9 +29,18 @@ fn bench_step(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("step");
     group.throughput(Throughput::Elements(STEPS));
-    for (name, kind, rho) in [("usam", DynamicsKind::Usam, 0.5), ("sam", DynamicsKind::Sam, 0.05)] {
+    let well = Model {
+        landscape: Arc::new(DoubleWell::default()) as Arc<dyn Landscape>,
+        noise: Noise::isotropic(1.0, 8.0).unwrap(),
+    };
+    let cases = [
+        ("usam", DynamicsKind::Usam, 0.5, &model),
+        ("sam", DynamicsKind::Sam, 0.05, &model),
+        ("sam_double_well", DynamicsKind::Sam, 0.05, &well),
+    ];
+    for (name, kind, rho, model) in cases {
         let spec = DynamicsSpec::new(kind, 0.01).rho(rho);
-        let built = build(&spec, &model, &solver, &[0.0, 0.0], "bench").expect("valid bench setup");
+        let built = build(&spec, model, &solver, &[0.0, 0.0], "bench").expect("valid bench setup");
         let stepper = built.stepper;
         let mut scratch = stepper.scratch();
         let mut rng = path_rng(1, 0);
@@ -44,6 +54,18 @@ fn bench_step(c: &mut Criterion) {
             })
         });
     }
+    let mut rng = path_rng(1, 0);
+    group.bench_function("normals", |b| {
+        b.iter(|| {
+            let mut z = [0.0; 2];
+            let mut acc = 0.0;
+            for _ in 0..STEPS {
+                samsde::brownian::fill_normals(&mut rng, &mut z);
+                acc += z[0] + z[1];
+            }
+            black_box(acc)
+        })
+    });
     group.finish();
 }
 

@@ -26,7 +26,8 @@ pub const DEFAULT_MODEL: &str = include_str!("../models/default.toml");
   samsde sweep models/quadratic_sgd_sam_usam.toml --vary dynamics.SAM.rho=0:0.5:11
   samsde saddles models/beale_e1.toml --range -4:4 --grid 41
   samsde theory models/w1.toml
-  samsde plot output/default"
+  samsde plot output/default
+  samsde paper --quick"
 )]
 pub struct Cli {
     /// What to do (default: run the embedded default job).
@@ -112,6 +113,24 @@ phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Reproduce the SAM-saddle study: run the embedded `models/paper/*.toml`, write figures and REPORT.md.
+    #[command(after_help = "Examples:
+  samsde paper --quick                      under a minute on 2 cores, into output/paper/
+  samsde paper --out /tmp/paper             full run (a few minutes)
+
+Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion, agree yes/no),
+<out>/figures/*.png and <out>/models/*.toml. Files in an existing folder are overwritten.")]
+    Paper {
+        /// Output folder.
+        #[arg(long, default_value = "output/paper")]
+        out: PathBuf,
+        /// Fewer paths and coarser grids (under a minute on 2 cores).
+        #[arg(long)]
+        quick: bool,
+        /// Worker threads (0: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Re-render the figures of an output folder (a run, or a sweep with sweep.json) from its saved data.
     #[command(after_help = "Example:
   samsde plot output/default")]
@@ -140,6 +159,7 @@ where
         }) => saddles(&model, &range, grid, json),
         Some(Command::Theory { model, set }) => theory(&model, &set),
         Some(Command::Plot { dir }) => plot(&dir),
+        Some(Command::Paper { out, quick, threads }) => paper(out, quick, threads),
     }
 }
 
@@ -259,6 +279,25 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result
 /// The one call site of the figure module, shared by `run` and `plot`.
 pub fn render_figures(report: &Report, landscape: Option<&dyn Landscape>, dir: &Path) -> Result<Vec<PathBuf>> {
     crate::plot::render_all(report, landscape, dir)
+}
+
+fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let opt = crate::paper::Options { out, quick, threads };
+    let done = crate::paper::run(&opt)?;
+    let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
+    println!(
+        "{}/{} checks agree with the paper ({:.1} s)",
+        rows.iter().filter(|r| r.agree).count(),
+        rows.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("report: {}", done.report.display());
+    println!("figures:");
+    for f in &done.figures {
+        println!("  {}", f.display());
+    }
+    Ok(())
 }
 
 fn plot(dir: &Path) -> Result<()> {

@@ -729,6 +729,8 @@ impl Experiment {
             });
             for (j, mm) in st.moments.iter().enumerate() {
                 let e = mm.estimate();
+                let reference =
+                    (i > 0).then(|| (&stats.dynamics[0].moments[j], &stats.paired[i - 1].msd_difference[j]));
                 let tj = st.times[j];
                 let th = crate::theory_report::theory_at(self, i, tj);
                 moments.push(MomentRow {
@@ -744,6 +746,11 @@ impl Experiment {
                     msd_stderr: e.msd_stderr,
                     theory_trace: th.as_ref().and_then(|t| t.trace),
                     theory_msd: th.as_ref().and_then(|t| t.msd),
+                    width_ratio: reference
+                        .map(|(r, _)| e.trace / r.estimate().trace)
+                        .filter(|v| v.is_finite()),
+                    msd_difference: reference.map(|(_, d)| d.mean),
+                    msd_difference_stderr: reference.map(|(_, d)| d.stderr()).filter(|v| v.is_finite()),
                 });
             }
             dynamics.push(DynamicsSummary {

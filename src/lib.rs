@@ -22,6 +22,7 @@ pub mod dynamics;
 pub mod ensemble;
 pub mod experiment;
 pub mod noise;
+pub mod paper;
 pub mod plot;
 pub mod report;
 pub mod solver;

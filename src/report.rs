@@ -202,6 +202,12 @@ pub struct MomentRow {
     pub theory_trace: Option<f64>,
     /// O1 MSD at this time, if known.
     pub theory_msd: Option<f64>,
+    /// tr C / tr C of the first (reference) dynamics at this time (None for the reference itself).
+    pub width_ratio: Option<f64>,
+    /// Paired MSD − MSD of the reference, path by path with common random numbers.
+    pub msd_difference: Option<f64>,
+    /// Its standard error.
+    pub msd_difference_stderr: Option<f64>,
 }
 
 /// A row of `exit_times.csv`: the Kaplan–Meier survival curve of one dynamics at one time.
@@ -384,7 +390,18 @@ impl Report {
         h.extend(c.cov.iter().cloned());
         h.extend(["trace", "trace_stderr"].map(String::from));
         h.extend(c.eig.iter().cloned());
-        h.extend(["msd", "msd_stderr", "theory_trace", "theory_msd"].map(String::from));
+        h.extend(
+            [
+                "msd",
+                "msd_stderr",
+                "theory_trace",
+                "theory_msd",
+                "width_ratio",
+                "msd_difference",
+                "msd_difference_stderr",
+            ]
+            .map(String::from),
+        );
         let rows = self
             .moments
             .iter()
@@ -395,6 +412,7 @@ impl Report {
                 r.extend([num(m.trace), num(m.trace_stderr)]);
                 r.extend(m.eigenvalues.iter().map(|v| num(*v)));
                 r.extend([num(m.msd), num(m.msd_stderr), opt(m.theory_trace), opt(m.theory_msd)]);
+                r.extend([opt(m.width_ratio), opt(m.msd_difference), opt(m.msd_difference_stderr)]);
                 r
             })
             .collect();
@@ -465,6 +483,9 @@ impl Report {
                     msd_stderr: t.f(r, "msd_stderr")?,
                     theory_trace: t.of(r, "theory_trace")?,
                     theory_msd: t.of(r, "theory_msd")?,
+                    width_ratio: t.of(r, "width_ratio")?,
+                    msd_difference: t.of(r, "msd_difference")?,
+                    msd_difference_stderr: t.of(r, "msd_difference_stderr")?,
                 })
             })
             .collect::<crate::Result<Vec<_>>>()?;

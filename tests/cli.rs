@@ -163,7 +163,7 @@ fn run_writes_the_pinned_schema() {
     assert_eq!(s["paths"], 300);
     assert_eq!(
         header(&out.join("moments.csv")),
-        "label,t,n,mean_x,mean_y,cov_x_x,cov_x_y,cov_y_x,cov_y_y,trace,trace_stderr,eig_0,eig_1,msd,msd_stderr,theory_trace,theory_msd"
+        "label,t,n,mean_x,mean_y,cov_x_x,cov_x_y,cov_y_x,cov_y_y,trace,trace_stderr,eig_0,eig_1,msd,msd_stderr,theory_trace,theory_msd,width_ratio,msd_difference,msd_difference_stderr"
     );
     assert_eq!(header(&out.join("exit_times.csv")), "label,t,survival,at_risk");
     assert_eq!(

@@ -158,6 +158,9 @@ fn synthetic_report() -> Report {
                     msd_stderr: msd * (2.0 / nf).sqrt(),
                     theory_trace: Some(v * (1.0 - (-2.0 * t).exp()) + v * ((2.0 * t).exp() - 1.0)),
                     theory_msd: Some(v * (1.0 - (-2.0 * t).exp()) + v * ((2.0 * t).exp() - 1.0)),
+                    width_ratio: None,
+                    msd_difference: None,
+                    msd_difference_stderr: None,
                 });
                 for (k, p) in x.iter().enumerate() {
                     paths.push(PathRow {

@@ -183,3 +183,37 @@ pub(crate) fn scale(s: &mut [f64], c: f64) {
         *v *= c;
     }
 }
+
+/// A boxed SDE is an SDE (the builder boxes the kind chosen at run time; wrappers such as [`HeavyBall`] take it).
+impl<S: Sde + ?Sized> Sde for Box<S> {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn position_dim(&self) -> usize {
+        (**self).position_dim()
+    }
+    fn noise_dim(&self) -> usize {
+        (**self).noise_dim()
+    }
+    fn structure(&self) -> NoiseStructure {
+        (**self).structure()
+    }
+    fn is_affine(&self) -> bool {
+        (**self).is_affine()
+    }
+    fn drift(&self, x: &[f64], b: &mut [f64], ws: &mut Workspace) {
+        (**self).drift(x, b, ws)
+    }
+    fn diffusion(&self, x: &[f64], s: &mut [f64], ws: &mut Workspace) {
+        (**self).diffusion(x, s, ws)
+    }
+    fn diffusion_jvp(&self, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace) {
+        (**self).diffusion_jvp(x, u, ds, ws)
+    }
+    fn workspace(&self) -> Workspace {
+        (**self).workspace()
+    }
+    fn notes(&self) -> Vec<String> {
+        (**self).notes()
+    }
+}
