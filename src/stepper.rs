@@ -33,6 +33,19 @@ pub trait Stepper: Send + Sync {
     /// Variance per unit time of the position along the unit vector `dir` over the last step (dirᵀσσᵀdir,
     /// position rows), for the Brownian-bridge exit correction; `None` for discrete-time dynamics.
     fn bridge_variance(&self, dir: &[f64], s: &Scratch) -> Option<f64>;
+    /// Takes up to `steps` steps, stopping after the first step that leaves a state entry non-finite or
+    /// beyond `blowup` in absolute value; returns the number of steps taken. The default loops over
+    /// [`Stepper::step`]; a stepper may override it with a tighter loop (same arithmetic, same draws).
+    #[inline(always)]
+    fn advance(&self, x: &mut [f64], rng: &mut PathRng, s: &mut Scratch, steps: usize, blowup: f64) -> usize {
+        for k in 0..steps {
+            self.step(x, rng, s);
+            if !x.iter().all(|v| v.abs() <= blowup) {
+                return k + 1;
+            }
+        }
+        steps
+    }
     /// Runs whole paths, `jobs[i]` into `obs[i]` (the per-step loop lives in [`path::simulate`]; being a
     /// default method, it is compiled for each stepper type, so the step inlines into it).
     fn run_paths(&self, jobs: &[PathJob], obs: &mut [PathObserver]) {

@@ -32,8 +32,13 @@ enum Drift<const N: usize> {
 pub struct FixedStepper<const N: usize> {
     drift: Drift<N>,
     s: [[f64; N]; N],
+    /// S√dt, the increment's factor.
+    s_sqrt_dt: [[f64; N]; N],
     dt: f64,
-    sqrt_dt: f64,
+}
+
+fn scaled<const N: usize>(m: [[f64; N]; N], c: f64) -> [[f64; N]; N] {
+    m.map(|row| row.map(|v| v * c))
 }
 
 fn to_mat<const N: usize>(v: &[f64]) -> [[f64; N]; N] {
@@ -69,7 +74,7 @@ impl<const N: usize> FixedStepper<N> {
             },
             s: to_mat(l.sigma()),
             dt,
-            sqrt_dt: dt.sqrt(),
+            s_sqrt_dt: scaled(to_mat(l.sigma()), dt.sqrt()),
         })
     }
 
@@ -89,13 +94,13 @@ impl<const N: usize> FixedStepper<N> {
             },
             s: to_mat(s),
             dt,
-            sqrt_dt: dt.sqrt(),
+            s_sqrt_dt: scaled(to_mat(s), dt.sqrt()),
         })
     }
 
     /// The deterministic part of the step, x + b(x) dt.
     #[inline(always)]
-    fn advance(&self, x: &[f64; N]) -> [f64; N] {
+    fn deterministic(&self, x: &[f64; N]) -> [f64; N] {
         let mut b = [0.0; N];
         match &self.drift {
             Drift::Linear { m, c } => {
@@ -130,6 +135,21 @@ impl<const N: usize> FixedStepper<N> {
         }
         b
     }
+
+    /// One Euler–Maruyama step x ← x + b(x)dt + S√dt z with z ~ N(0, I) drawn from `rng`.
+    #[inline(always)]
+    fn step_array(&self, x: &mut [f64; N], rng: &mut PathRng) {
+        let mut z = [0.0; N];
+        brownian::fill_normals(rng, &mut z);
+        let a = self.deterministic(x);
+        for i in 0..N {
+            let mut noise = 0.0;
+            for k in 0..N {
+                noise += self.s_sqrt_dt[i][k] * z[k];
+            }
+            x[i] = a[i] + noise;
+        }
+    }
 }
 
 impl<const N: usize> Stepper for FixedStepper<N> {
@@ -151,17 +171,24 @@ impl<const N: usize> Stepper for FixedStepper<N> {
     }
     #[inline(always)]
     fn step(&self, x: &mut [f64], rng: &mut PathRng, _s: &mut Scratch) {
-        let Ok(x) = <&mut [f64; N]>::try_from(x) else { return };
-        let mut z = [0.0; N];
-        brownian::fill_normals(rng, &mut z);
-        let a = self.advance(x);
-        for i in 0..N {
-            let mut noise = 0.0;
-            for k in 0..N {
-                noise += self.s[i][k] * z[k];
-            }
-            x[i] = a[i] + noise * self.sqrt_dt;
+        if let Ok(x) = <&mut [f64; N]>::try_from(x) {
+            self.step_array(x, rng);
         }
+    }
+    /// The same steps as [`Stepper::step`] with the state held in registers between steps.
+    fn advance(&self, x: &mut [f64], rng: &mut PathRng, _s: &mut Scratch, steps: usize, blowup: f64) -> usize {
+        let Ok(x) = <&mut [f64; N]>::try_from(x) else { return 0 };
+        let mut y = *x;
+        let mut taken = steps;
+        for k in 0..steps {
+            self.step_array(&mut y, rng);
+            if !y.iter().all(|v| v.abs() <= blowup) {
+                taken = k + 1;
+                break;
+            }
+        }
+        *x = y;
+        taken
     }
     fn bridge_variance(&self, dir: &[f64], _s: &Scratch) -> Option<f64> {
         let mut v = 0.0;

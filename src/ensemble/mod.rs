@@ -25,6 +25,9 @@ use std::ops::Range;
 /// Paths per block (fixed: it is part of the definition of the merge order).
 pub const BLOCK: u64 = 256;
 
+/// Memory budget for the block accumulators of one wave of blocks in flight.
+const WAVE_BYTES: u64 = 64 << 20;
+
 /// One dynamics of a run.
 pub struct Entry {
     /// Label as in the model file (e.g. "SAM").
@@ -162,7 +165,13 @@ pub fn run(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunSta
 pub fn run_range(ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64, blocks: Range<u64>) -> RunStats {
     let nblocks = ens.paths.div_ceil(BLOCK);
     let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
-    let wave = (4 * rayon::current_num_threads()) as u64;
+    // Blocks in flight: enough to keep every thread busy and amortise the per-wave join, few enough that the
+    // wave's accumulators stay within WAVE_BYTES. It does not affect the results (merging is by block index).
+    let d = plan.start.len() as u64;
+    let snaps = entries.first().map_or(1, |e| e.schedule.snapshot_steps.len()) as u64;
+    let block_bytes = 8 * (entries.len() as u64) * snaps * (d * d + d + 8) + 1;
+    let threads = rayon::current_num_threads() as u64;
+    let wave = (WAVE_BYTES / block_bytes).clamp(2 * threads, 64 * threads);
     let bar = if ens.progress {
         let pb = indicatif::ProgressBar::new(((last * BLOCK).min(ens.paths)).saturating_sub(first * BLOCK));
         pb.set_style(

@@ -230,14 +230,12 @@ impl Lane {
         let blowup = job.plan.blowup;
         let d = stepper.position_dim();
         let stop = self.next_snap_step.min(sched.steps);
-        while self.k < stop {
-            stepper.step(&mut self.state, &mut self.rng, &mut self.scratch);
-            self.k += 1;
-            if !self.state.iter().all(|v| v.abs() <= blowup) {
-                obs.diverged_at = Some(self.k as f64 * sched.dt);
-                self.finish(d, obs);
-                return;
-            }
+        let want = stop.saturating_sub(self.k);
+        self.k += stepper.advance(&mut self.state, &mut self.rng, &mut self.scratch, want, blowup);
+        if !self.state.iter().all(|v| v.abs() <= blowup) {
+            obs.diverged_at = Some(self.k as f64 * sched.dt);
+            self.finish(d, obs);
+            return;
         }
         if self.k == self.next_snap_step {
             self.record(sched, obs, d);
