@@ -37,14 +37,7 @@ impl Sde for Dnsam {
     }
     /// b = −(g + ρ H g / ‖g‖_ε).
     fn drift(&self, x: &[f64], b: &mut [f64], ws: &mut Workspace) {
-        let l = self.model.landscape.as_ref();
-        l.gradient(x, &mut ws.g);
-        l.hessian(x, &mut ws.h);
-        linalg::matvec(&ws.h, &ws.g, &mut ws.v);
-        let c = self.rho / reg_norm(&ws.g, self.eps);
-        for i in 0..b.len() {
-            b[i] = -(ws.g[i] + c * ws.v[i]);
-        }
+        super::sam::sam_drift(&self.model, self.rho, self.eps, x, b, ws);
     }
     /// σ = √η (I + ρH/‖g‖_ε) Σ_B^{1/2}.
     fn diffusion(&self, x: &[f64], s: &mut [f64], ws: &mut Workspace) {

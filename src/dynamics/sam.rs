@@ -24,6 +24,18 @@ impl Sam {
     }
 }
 
+/// The SAM drift b = −(g + ρ H g / ‖g‖_ε), shared by [`Sam`] and [`super::Dnsam`].
+pub(super) fn sam_drift(model: &Model, rho: f64, eps: f64, x: &[f64], b: &mut [f64], ws: &mut Workspace) {
+    let l = model.landscape.as_ref();
+    l.gradient(x, &mut ws.g);
+    l.hessian(x, &mut ws.h);
+    linalg::matvec(&ws.h, &ws.g, &mut ws.v);
+    let c = rho / reg_norm(&ws.g, eps);
+    for i in 0..b.len() {
+        b[i] = -(ws.g[i] + c * ws.v[i]);
+    }
+}
+
 impl Sde for Sam {
     fn dim(&self) -> usize {
         self.model.dim()
@@ -37,14 +49,7 @@ impl Sde for Sam {
     }
     /// b = −(g + ρ H g / ‖g‖_ε).
     fn drift(&self, x: &[f64], b: &mut [f64], ws: &mut Workspace) {
-        let l = self.model.landscape.as_ref();
-        l.gradient(x, &mut ws.g);
-        l.hessian(x, &mut ws.h);
-        linalg::matvec(&ws.h, &ws.g, &mut ws.v);
-        let c = self.rho / reg_norm(&ws.g, self.eps);
-        for i in 0..b.len() {
-            b[i] = -(ws.g[i] + c * ws.v[i]);
-        }
+        sam_drift(&self.model, self.rho, self.eps, x, b, ws);
     }
     /// σ = √η Σ_B^{1/2}.
     fn diffusion(&self, x: &[f64], s: &mut [f64], ws: &mut Workspace) {
