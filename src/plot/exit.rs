@@ -124,10 +124,21 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
     }
     let k = BLACK;
     if curves.iter().any(|c| c.mean.is_some()) {
+        // With censored paths the estimate is the restricted mean E[min(τ, T)], a lower bound of E[τ].
+        let censored = report
+            .summary
+            .dynamics
+            .iter()
+            .any(|d| d.exit.as_ref().is_some_and(|x| x.censored > 0));
+        let label = if censored {
+            "E[min(τ, T)], restricted mean (solid |)"
+        } else {
+            "mean exit time E[τ] (solid |)"
+        };
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(&e)?
-            .label("mean exit time E[τ] (solid |)")
+            .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x + 12, y - 8), (x + 12, y + 8)], k.stroke_width(2)));
     }
     if curves.iter().any(|c| c.theory.is_some()) {
