@@ -694,14 +694,7 @@ impl Experiment {
                     });
                 }
                 ExitSummary {
-                    exited: e.exited,
-                    censored: e.censored,
-                    mean_time: e.mean_time,
-                    mean_time_stderr: e.mean_time_stderr,
-                    ci95: e.ci95,
-                    median_time: e.median_time,
-                    quantiles: e.quantiles,
-                    estimator: e.estimator,
+                    estimate: e,
                     correction: if self.plan.bridge { "brownian_bridge" } else { "none" }.into(),
                 }
             });

@@ -6,7 +6,7 @@
 //! `basins.csv` ([`BasinRow`]), `paths.csv` ([`PathRow`]), `config.resolved.toml`, and the PNG figures.
 
 use crate::ensemble::Region;
-use crate::stats::BasinEstimate;
+use crate::stats::{BasinEstimate, ExitEstimate};
 use serde::{Deserialize, Serialize};
 
 /// `summary.json`.
@@ -112,27 +112,22 @@ pub struct Width {
     pub msd_stderr: f64,
 }
 
-/// Exit-time statistics.
+/// Exit-time statistics: the estimator's output ([`ExitEstimate`], flattened into the same JSON object) and
+/// the monitoring correction used. Derefs to the estimate, so `exit.mean_time` etc. read directly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExitSummary {
-    /// Exited by t_end.
-    pub exited: u64,
-    /// Censored at t_end.
-    pub censored: u64,
-    /// Mean (or restricted mean) exit time.
-    pub mean_time: Option<f64>,
-    /// Its standard error.
-    pub mean_time_stderr: Option<f64>,
-    /// 95 % interval.
-    pub ci95: Option<[f64; 2]>,
-    /// Median.
-    pub median_time: Option<f64>,
-    /// (q, quantile) pairs.
-    pub quantiles: Vec<(f64, Option<f64>)>,
-    /// "mean" or "restricted_mean".
-    pub estimator: String,
+    /// exited, censored, mean_time, mean_time_stderr, ci95, median_time, quantiles, estimator.
+    #[serde(flatten)]
+    pub estimate: ExitEstimate,
     /// "brownian_bridge" or "none".
     pub correction: String,
+}
+
+impl std::ops::Deref for ExitSummary {
+    type Target = ExitEstimate;
+    fn deref(&self) -> &ExitEstimate {
+        &self.estimate
+    }
 }
 
 /// Paired differences against the reference (first) dynamics, path by path with common random numbers.

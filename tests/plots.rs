@@ -4,7 +4,7 @@
 use samsde::landscape::Quadratic;
 use samsde::plot::{render_all, sweep};
 use samsde::report::*;
-use samsde::stats::BasinEstimate;
+use samsde::stats::{BasinEstimate, ExitEstimate};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -85,14 +85,16 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
             msd_stderr: 0.1,
         },
         exit: Some(ExitSummary {
-            exited: 30,
-            censored: 10,
-            mean_time: Some(exit_mean),
-            mean_time_stderr: Some(0.05),
-            ci95: Some([exit_mean - 0.1, exit_mean + 0.1]),
-            median_time: Some(exit_mean),
-            quantiles: vec![],
-            estimator: "restricted_mean".into(),
+            estimate: ExitEstimate {
+                exited: 30,
+                censored: 10,
+                mean_time: Some(exit_mean),
+                mean_time_stderr: Some(0.05),
+                ci95: Some([exit_mean - 0.1, exit_mean + 0.1]),
+                median_time: Some(exit_mean),
+                quantiles: vec![],
+                estimator: "restricted_mean".into(),
+            },
             correction: "none".into(),
         }),
         basins,
