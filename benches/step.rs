@@ -7,9 +7,11 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use samsde::brownian::path_rng;
-use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
-use samsde::landscape::{DoubleWell, Landscape, Quadratic};
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::{DoubleWell, Landscape, Quadratic};
+use samsde::model::noise::Noise;
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
+use samsde::solver::{SolverKind, SolverSpec};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,10 +20,11 @@ use std::time::Duration;
 const STEPS: u64 = 10_000;
 
 fn bench_step(c: &mut Criterion) {
-    let model = Model {
-        landscape: Arc::new(Quadratic::diagonal(&[1.0, -0.5]).unwrap()),
-        noise: Noise::isotropic(1.0, 8.0).unwrap(),
-    };
+    let model = Model::new(
+        Arc::new(Quadratic::diagonal(&[1.0, -0.5]).unwrap()),
+        Noise::isotropic(1.0, 8.0).unwrap(),
+    )
+    .unwrap();
     let solver = SolverSpec {
         kind: SolverKind::EulerMaruyama,
         dt: 1e-3,
@@ -29,10 +32,11 @@ fn bench_step(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("step");
     group.throughput(Throughput::Elements(STEPS));
-    let well = Model {
-        landscape: Arc::new(DoubleWell::default()) as Arc<dyn Landscape>,
-        noise: Noise::isotropic(1.0, 8.0).unwrap(),
-    };
+    let well = Model::new(
+        Arc::new(DoubleWell::default()) as Arc<dyn Landscape>,
+        Noise::isotropic(1.0, 8.0).unwrap(),
+    )
+    .unwrap();
     let cases = [
         ("usam", DynamicsKind::Usam, 0.5, &model),
         ("sam", DynamicsKind::Sam, 0.05, &model),

@@ -3,10 +3,12 @@
 //! to choose the interpreter). Prints path-steps per second and the ratio. Run with `cargo bench --bench workloads`.
 //! Arguments: workload names (default W1 W2 W3), `--reps N` (default 3), `--threads T`.
 
-use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
 use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
-use samsde::landscape::Quadratic;
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::Quadratic;
+use samsde::model::noise::Noise;
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
+use samsde::solver::{SolverKind, SolverSpec};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,10 +63,11 @@ const W: [Workload; 3] = [
 
 /// Runs a workload once; returns (seconds, path-steps, a statistic for a sanity line).
 fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
-    let model = Model {
-        landscape: Arc::new(Quadratic::diagonal(&w.h).unwrap()),
-        noise: Noise::isotropic(1.0, 1.0).unwrap(),
-    };
+    let model = Model::new(
+        Arc::new(Quadratic::diagonal(&w.h).unwrap()),
+        Noise::isotropic(1.0, 1.0).unwrap(),
+    )
+    .unwrap();
     let spec = DynamicsSpec::new(w.kind, 0.01).rho(w.rho);
     let solver = SolverSpec {
         kind: SolverKind::EulerMaruyama,

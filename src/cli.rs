@@ -4,7 +4,8 @@
 use crate::config::Source;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, build_landscape};
-use crate::landscape::{Landscape, critical, find_all, grid_starts};
+use crate::model::critical::{self, find_all, grid_starts};
+use crate::model::landscape::Landscape;
 use crate::report::Report;
 use crate::sweep::{Axis, Sweep, SweepTable};
 use clap::{Parser, Subcommand};
@@ -266,7 +267,7 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result
             path: p.display().to_string(),
             source,
         })?;
-        figs = render_figures(&report, Some(exp.model.landscape.as_ref()), tmp)?;
+        figs = render_figures(&report, Some(exp.model.landscape().as_ref()), tmp)?;
         Ok(())
     })?;
     // Figures were rendered in the temporary folder: report their final paths.
@@ -344,7 +345,7 @@ fn theory(model: &Path, set: &[String]) -> Result<()> {
     #[derive(Serialize)]
     struct Out<'a> {
         model: &'a str,
-        saddle: &'a crate::landscape::CriticalPoint,
+        saddle: &'a crate::model::CriticalPoint,
         t_end: f64,
         dynamics: Vec<Entry<'a>>,
     }

@@ -175,7 +175,7 @@ impl Default for DynamicsConfig {
             lr: 0.01,
             rho: 0.05,
             momentum: 0.0,
-            epsilon: crate::dynamics::spec::DEFAULT_EPSILON,
+            epsilon: crate::setup::DEFAULT_EPSILON,
         }
     }
 }

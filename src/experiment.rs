@@ -5,18 +5,19 @@
 //! file, the dotted key, its line and the fix.
 
 use crate::config::{Config, Source, nearest};
-use crate::dynamics::{DynamicsKind, DynamicsSpec, Model, NoiseStructure, SolverKind, SolverSpec, build};
 use crate::ensemble::{self, Ensemble, Entry, Plan, Region, RunStats, Schedule};
 use crate::error::{Error, Result};
-use crate::landscape::{
-    Beale, CriticalKind, CriticalPoint, DoubleWell, Expression, Landscape, MonkeySaddle, Quadratic, ToyNetwork,
-    classify, critical, find_all, grid_starts, newton,
-};
-use crate::noise::Noise;
+use crate::model::Model;
+use crate::model::critical::{self, CriticalKind, CriticalPoint, classify, find_all, grid_starts, newton};
+use crate::model::landscape::{Beale, DoubleWell, Expression, Landscape, MonkeySaddle, Quadratic, ToyNetwork};
+use crate::model::noise::Noise;
 use crate::report::{
     BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow, Report, Summary,
     SurvivalRow, Width,
 };
+use crate::sde::NoiseStructure;
+use crate::setup::{DynamicsKind, DynamicsSpec, build};
+use crate::solver::{SolverKind, SolverSpec};
 use std::sync::Arc;
 
 /// Landscape kinds, as spelled in model files.
@@ -202,7 +203,8 @@ fn check_vec(src: &Source, key: &str, v: &[f64], d: usize) -> Result<()> {
     Ok(())
 }
 
-fn build_noise(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Noise> {
+fn build_noise(src: &Source, c: &Config, arc: &Arc<dyn Landscape>) -> Result<Noise> {
+    let l = arc.as_ref();
     let n = &c.noise;
     let lift = |e| locate_error(src, e);
     let b = n.batch_size;
@@ -217,7 +219,7 @@ fn build_noise(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Noise> {
         "isotropic" => Noise::isotropic(n.sigma, b).map_err(lift),
         "hessian" => Noise::hessian(n.scale, b, n.delta).map_err(lift),
         "finite_sum" => {
-            let Some(fs) = l.finite_sum() else {
+            let Some(fs) = arc.clone().finite_sum() else {
                 return Err(src.error(
                     Some("noise.kind"),
                     &format!(
@@ -234,7 +236,7 @@ fn build_noise(src: &Source, c: &Config, l: &dyn Landscape) -> Result<Noise> {
                     "finite_sum needs an integer batch size",
                 ));
             }
-            Noise::finite_sum(b as usize, n.replacement, fs.samples()).map_err(lift)
+            Noise::finite_sum(b as usize, n.replacement, fs).map_err(lift)
         }
         "linear" => {
             let d = l.dim();
@@ -355,11 +357,8 @@ impl Experiment {
         let landscape = build_landscape(src, &c)?;
         let l = landscape.as_ref();
         let d = l.dim();
-        let noise = build_noise(src, &c, l)?;
-        let model = Model {
-            landscape: landscape.clone(),
-            noise,
-        };
+        let noise = build_noise(src, &c, &landscape)?;
+        let model = Model::new(landscape.clone(), noise).map_err(|e| locate_error(src, e))?;
         // Solver.
         let solver_kind = match c.solver.kind.as_str() {
             "euler_maruyama" => SolverKind::EulerMaruyama,
@@ -537,11 +536,11 @@ impl Experiment {
                     "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
                 ));
             }
-            let Some(k) = DynamicsKind::ALL.iter().position(|k| *k == dy.kind) else {
-                return Err(bad_kind(src, &format!("{prefix}.kind"), &dy.kind, &DynamicsKind::ALL));
+            let names = DynamicsKind::ALL.map(|k| k.name());
+            let Some(k) = names.iter().position(|k| *k == dy.kind) else {
+                return Err(bad_kind(src, &format!("{prefix}.kind"), &dy.kind, &names));
             };
-            let kind: DynamicsKind = serde_json::from_value(serde_json::Value::String(DynamicsKind::ALL[k].into()))
-                .map_err(|e| Error::Output(e.to_string()))?;
+            let kind = DynamicsKind::ALL[k];
             let spec = DynamicsSpec {
                 kind,
                 lr: dy.lr,
@@ -637,7 +636,7 @@ impl Experiment {
     /// Turns run statistics into a report.
     pub fn report(&self, stats: &RunStats, threads: usize, wall_seconds: f64) -> Report {
         let c = &self.config;
-        let l = self.model.landscape.as_ref();
+        let l = self.model.landscape().as_ref();
         let theories = crate::theory_report::theory(self);
         let mut dynamics = Vec::new();
         let (mut moments, mut survival, mut basins, mut paths) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -801,7 +800,7 @@ impl Experiment {
                 wall_seconds,
                 landscape: l.name().into(),
                 variables: l.variable_names(),
-                noise: self.model.noise.describe(),
+                noise: self.model.noise().describe(),
                 saddle: self.saddle.x.clone(),
                 saddle_eigenvalues: self.saddle.eigenvalues.clone(),
                 t_end: c.solver.t_end,

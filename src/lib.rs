@@ -10,18 +10,18 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod error;
-pub mod landscape;
 pub mod linalg;
+pub mod model;
+pub mod sde;
+pub mod setup;
 pub mod theory;
 
 pub use error::{Error, Result};
 pub mod brownian;
 pub mod cli;
 pub mod config;
-pub mod dynamics;
 pub mod ensemble;
 pub mod experiment;
-pub mod noise;
 pub mod paper;
 pub mod plot;
 pub mod report;

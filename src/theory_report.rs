@@ -7,11 +7,11 @@
 //! - O5: the exact mean exit time of the 1-D inverted OU process along the most unstable eigendirection from
 //!   the saddle to the exit boundary (ball radius or slab half-width), and its asymptotic formula.
 
-use crate::dynamics::DynamicsKind;
 use crate::ensemble::Region;
 use crate::experiment::Experiment;
-use crate::noise::Noise;
+use crate::model::noise::Noise;
 use crate::report::Theory;
+use crate::setup::DynamicsKind;
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
 use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments};
@@ -20,8 +20,8 @@ use nalgebra::{DMatrix, DVector};
 /// Σ_B as a constant matrix, when the noise model has one on this landscape.
 fn sigma_b(exp: &Experiment) -> Option<DMatrix<f64>> {
     let d = exp.model.dim();
-    let h = exp.model.landscape.constant_hessian();
-    match &exp.model.noise {
+    let h = exp.model.landscape().constant_hessian();
+    match &exp.model.noise() {
         Noise::Isotropic { sigma, batch } => Some(DMatrix::identity(d, d) * (sigma * sigma / batch)),
         Noise::Linear { cov, .. } => Some(DMatrix::from_row_slice(d, d, cov)),
         Noise::Hessian { scale, batch, .. } => {
@@ -48,7 +48,7 @@ pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
         return None;
     }
     let d = exp.model.dim();
-    let h = DMatrix::from_row_slice(d, d, exp.model.landscape.constant_hessian()?);
+    let h = DMatrix::from_row_slice(d, d, exp.model.landscape().constant_hessian()?);
     let s = sigma_b(exp)?;
     let (a, sd) = linear_model(kind, &h, &s, m.spec.lr, m.spec.rho).ok()?;
     let x0 = DVector::from_iterator(d, exp.plan.start.iter().zip(&exp.saddle.x).map(|(a, b)| a - b));

@@ -2,9 +2,11 @@
 //! global allocator watches `Stepper::step` for every dynamics kind, noise model and solver after warm-up.
 
 use samsde::brownian::path_rng;
-use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
-use samsde::landscape::{Beale, Expression, Landscape, Quadratic, ToyNetwork};
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::{Beale, Expression, Landscape, Quadratic, ToyNetwork};
+use samsde::model::noise::Noise;
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
+use samsde::solver::{SolverKind, SolverSpec};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,21 +86,12 @@ fn steps_do_not_allocate() {
             Noise::isotropic(0.5, 2.0).unwrap(),
             Noise::hessian(1.0, 4.0, 1e-3).unwrap(),
         ] {
-            run(
-                &Model {
-                    landscape: l.clone(),
-                    noise,
-                },
-                saddle,
-            );
+            run(&Model::new(l.clone(), noise).unwrap(), saddle);
         }
     }
-    let toy: Arc<dyn Landscape> = Arc::new(ToyNetwork::new(16, 1.0, 3).unwrap());
+    let toy = Arc::new(ToyNetwork::new(16, 1.0, 3).unwrap());
     run(
-        &Model {
-            landscape: toy,
-            noise: Noise::finite_sum(4, false, 16).unwrap(),
-        },
+        &Model::new(toy.clone(), Noise::finite_sum(4, false, toy).unwrap()).unwrap(),
         &[0.0, 0.0],
     );
     assert_eq!(checked, 7 * kinds.len() * 2 * 2);

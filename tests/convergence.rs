@@ -9,12 +9,13 @@
 
 use samsde::Error;
 use samsde::brownian::{self, path_rng};
-use samsde::dynamics::{
-    DynamicsKind, DynamicsSpec, Model, NoiseStructure, Sde, SolverKind, SolverSpec, Workspace, build,
-};
-use samsde::landscape::Beale;
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::Beale;
+use samsde::model::noise::Noise;
+use samsde::sde::{NoiseStructure, Sde, Workspace};
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};
+use samsde::solver::{SolverKind, SolverSpec};
 use std::sync::Arc;
 
 /// dXᵢ = a Xᵢ dt + b Xᵢ dWᵢ, i = 1..d.
@@ -198,10 +199,7 @@ fn milstein_support_matrix() {
 /// it with the opt-in, reporting strong order ½.
 #[test]
 fn build_refuses_milstein_on_general_noise_without_opt_in() {
-    let model = Model {
-        landscape: Arc::new(Beale),
-        noise: Noise::hessian(1.0, 8.0, 1e-3).unwrap(),
-    };
+    let model = Model::new(Arc::new(Beale), Noise::hessian(1.0, 8.0, 1e-3).unwrap()).unwrap();
     let spec = DynamicsSpec::new(DynamicsKind::Usam, 0.01).rho(0.1);
     let mut solver = SolverSpec {
         kind: SolverKind::Milstein,

@@ -5,22 +5,21 @@
 
 use samsde::Error;
 use samsde::brownian::{self, PathRng, path_rng};
-use samsde::dynamics::{
-    Discrete, DiscreteKind, DynamicsKind, DynamicsSpec, HeavyBall, Kim, LinearSde, Model, Sam, Sde, Sgd, SolverKind,
-    SolverSpec, Usam, build,
-};
-use samsde::dynamics::{Dnsam, spec::DEFAULT_EPSILON};
-use samsde::landscape::{Beale, DoubleWell, Landscape, Quadratic};
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::{Beale, DoubleWell, Landscape, Quadratic};
+use samsde::model::noise::Noise;
+use samsde::sde::Dnsam;
+use samsde::sde::{HeavyBall, Kim, LinearSde, Sam, Sde, Sgd, Usam};
+use samsde::setup::DEFAULT_EPSILON;
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};
+use samsde::solver::{SolverKind, SolverSpec};
 use samsde::stepper::Stepper;
+use samsde::stepper::{Discrete, DiscreteKind};
 use std::sync::Arc;
 
 fn model(l: impl Landscape + 'static, noise: Noise) -> Model {
-    Model {
-        landscape: Arc::new(l),
-        noise,
-    }
+    Model::new(Arc::new(l), noise).unwrap()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -224,7 +223,7 @@ fn discrete_momentum_zero_is_plain_update() {
         let mut xr = x.clone();
         let (mut xi, mut g, mut gg, mut y, mut fb) =
             (vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 2], vec![0.0; 4]);
-        let mut ns = samsde::noise::NoiseScratch::new(2, 0);
+        let mut ns = samsde::model::noise::NoiseScratch::new(2, 0);
         for _ in 0..200 {
             st.step(&mut x, &mut rng, &mut s);
             brownian::fill_normals(&mut rng_ref, &mut xi);

@@ -7,9 +7,9 @@ mod common;
 
 use common::*;
 use samsde::brownian::{fill_normals, path_rng};
-use samsde::dynamics::DynamicsKind::{Sam, Sgd, Usam};
 use samsde::ensemble::{BLOCK, Entry, Plan, RunStats};
-use samsde::landscape::{DoubleWell, Quadratic};
+use samsde::model::landscape::{DoubleWell, Quadratic};
+use samsde::setup::DynamicsKind::{Sam, Sgd, Usam};
 use samsde::stats::{Merge, TreeFold};
 
 /// A mixed run: SGD, USAM and SAM on the 2-D saddle H = [[1, .5], [.5, −.5]] (fast paths), with an exit

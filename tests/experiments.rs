@@ -6,20 +6,18 @@
 #![allow(clippy::needless_range_loop)]
 
 use samsde::brownian::path_rng;
-use samsde::dynamics::{Discrete, DiscreteKind, Model};
-use samsde::landscape::{Beale, Landscape, Quadratic, beale};
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::{Beale, Landscape, Quadratic, beale};
+use samsde::model::noise::Noise;
 use samsde::stepper::Stepper;
+use samsde::stepper::{Discrete, DiscreteKind};
 use std::sync::Arc;
 
 /// The official code adds 1e−16 to ‖g‖ in SAM's normalisation.
 const TORCH_EPS: f64 = 1e-16;
 
 fn discrete(l: impl Landscape + 'static, kind: DiscreteKind, eta: f64, rho: f64) -> Discrete {
-    let model = Model {
-        landscape: Arc::new(l),
-        noise: Noise::isotropic(0.0, 1.0).unwrap(),
-    };
+    let model = Model::new(Arc::new(l), Noise::isotropic(0.0, 1.0).unwrap()).unwrap();
     Discrete::new(model, kind, eta, rho, 0.0, TORCH_EPS)
 }
 

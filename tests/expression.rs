@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use samsde::Error;
-use samsde::landscape::{Expression, Landscape, Quadratic};
+use samsde::model::landscape::{Expression, Landscape, Quadratic};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

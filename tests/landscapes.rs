@@ -3,11 +3,10 @@
 
 use proptest::prelude::*;
 use samsde::Error;
-use samsde::landscape::critical::{DEFAULT_MAX_ITER, DEFAULT_TOL};
-use samsde::landscape::{
-    Beale, CriticalKind, DoubleWell, FiniteSum, Landscape, MonkeySaddle, Quadratic, ToyNetwork, classify, find_all,
-    grid_starts, newton,
-};
+use samsde::model::critical::{CriticalKind, classify, find_all, grid_starts, newton};
+use samsde::model::critical::{DEFAULT_MAX_ITER, DEFAULT_TOL};
+use samsde::model::landscape::{Beale, DoubleWell, FiniteSum, Landscape, MonkeySaddle, Quadratic, ToyNetwork};
+use std::sync::Arc;
 
 /// Central-difference step. The error of a central difference of F is h²/6 · |F'''| (truncation) plus
 /// ~ε|F|/h (round-off, ε = 2.2e−16). With h = 1e−5 these are ~1.7e−11·|F'''| and ~2.2e−11·|F|.
@@ -148,7 +147,7 @@ proptest! {
         samples in 1usize..40, teacher in -2.0..2.0f64, seed in 0u64..1000, x in point2(-3.0, 3.0),
     ) {
         let net = ToyNetwork::new(samples, teacher, seed).unwrap();
-        let fs = net.finite_sum().unwrap();
+        let fs: &dyn FiniteSum = &net;
         prop_assert_eq!(fs.samples(), samples);
         let n = samples as f64;
         let (mut fmean, mut gmean, mut hmean) = (0.0, [0.0; 2], [0.0; 4]);
@@ -207,7 +206,7 @@ fn beale_closed_form_values() {
     Beale.gradient(&[3.0, 0.5], &mut g);
     assert_eq!(g, [0.0, 0.0]);
     assert_eq!(Beale.name(), "beale");
-    assert!(Beale.finite_sum().is_none());
+    assert!(Arc::new(Beale).finite_sum().is_none());
     let known = Beale.known_points();
     assert_eq!(known.len(), 2);
     assert_eq!(known[0].1, vec![3.0, 0.5]);
@@ -226,7 +225,7 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64) {
 }
 
 /// H q_j = λ_j q_j and ‖q_j‖ = 1 for every returned eigenpair.
-fn assert_eigenpairs(l: &dyn Landscape, cp: &samsde::landscape::CriticalPoint) {
+fn assert_eigenpairs(l: &dyn Landscape, cp: &samsde::model::CriticalPoint) {
     let d = l.dim();
     let mut h = vec![0.0; d * d];
     l.hessian(&cp.x, &mut h);

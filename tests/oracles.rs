@@ -8,9 +8,9 @@ mod common;
 
 use common::*;
 use nalgebra::{DVector, dmatrix, dvector};
-use samsde::dynamics::DynamicsKind::{Kim, Sam, SamDiscrete, Sgd, SgdDiscrete, Usam};
-use samsde::dynamics::DynamicsSpec;
-use samsde::landscape::DoubleWell;
+use samsde::model::landscape::DoubleWell;
+use samsde::setup::DynamicsKind::{Kim, Sam, SamDiscrete, Sgd, SgdDiscrete, Usam};
+use samsde::setup::DynamicsSpec;
 use samsde::theory::attraction::minibatch_sam_threshold;
 use samsde::theory::first_passage::*;
 use samsde::theory::momentum::{heavy_ball_discrete_moments, shb_linear};
@@ -34,7 +34,7 @@ fn o1_covariance_of_sgd_usam_and_model_k() {
     let (eta, rho, t, dt, n) = (0.5, 0.1, 1.0, 0.01, 20_000u64);
     let x0 = dvector![0.3, -0.2];
     let m = model(
-        samsde::landscape::Quadratic::new(&[vec![1.0, 0.5], vec![0.5, -0.5]], None).unwrap(),
+        samsde::model::landscape::Quadratic::new(&[vec![1.0, 0.5], vec![0.5, -0.5]], None).unwrap(),
         n1(8.0),
     );
     let kinds = [

@@ -1,7 +1,7 @@
 //! Figures rendered from a synthetic report: every PNG decodes with the expected size and is not blank;
 //! degenerate data (NaN, empty, single points, zero ranges, d = 1, d = 3) does not panic.
 
-use samsde::landscape::Quadratic;
+use samsde::model::landscape::Quadratic;
 use samsde::plot::{render_all, sweep};
 use samsde::report::*;
 use samsde::stats::{BasinEstimate, ExitEstimate};

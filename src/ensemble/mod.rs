@@ -10,11 +10,8 @@
 //!   differences against the first dynamics are accumulated path by path, so their standard errors are
 //!   those of the difference.
 
-pub mod path;
-pub mod region;
-
-pub use path::{PathJob, PathObserver, Plan, Schedule};
-pub use region::Region;
+pub use crate::model::Region;
+pub use crate::stepper::{PathJob, PathRecord, Plan, Schedule};
 
 use crate::stats::{BasinCounts, ExitTimes, Merge, Moments, TreeFold, Welford};
 use crate::stepper::Stepper;
@@ -211,7 +208,7 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
     let d = plan.start.len();
     let s = entries.first().map_or(0, |e| e.schedule.snapshot_steps.len());
     let paths = (b * BLOCK)..((b + 1) * BLOCK).min(ens.paths);
-    let records: Vec<Vec<PathObserver>> = entries
+    let records: Vec<Vec<PathRecord>> = entries
         .iter()
         .map(|e| {
             let jobs: Vec<PathJob> = paths
@@ -223,7 +220,7 @@ fn run_block(b: u64, ens: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64)
                     schedule: &e.schedule,
                 })
                 .collect();
-            let mut obs = vec![PathObserver::new(d, s); jobs.len()];
+            let mut obs = vec![PathRecord::new(d, s); jobs.len()];
             e.stepper.run_paths(&jobs, &mut obs);
             obs
         })

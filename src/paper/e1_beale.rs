@@ -6,10 +6,10 @@
 use super::figure::{self, Figure, Mark, Series};
 use super::{Options, Row, Section, bisect, discrete, dyn_index, load, run_exp};
 use crate::brownian::path_rng;
-use crate::dynamics::Discrete;
 use crate::error::Result;
-use crate::landscape::beale;
 use crate::linalg;
+use crate::model::landscape::beale;
+use crate::stepper::Discrete;
 use crate::stepper::Stepper;
 use std::path::Path;
 
@@ -42,7 +42,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     let mut sec = Section::new("E1", "Beale: GD vs SAM from (1, 2), η = 1e-4 (Kim Fig. 1)", MODEL);
     let exp = load(MODEL, &[])?;
     let rep = run_exp(&exp, opt)?;
-    let l = exp.model.landscape.clone();
+    let l = exp.model.landscape().clone();
     let (min, sad) = (beale::MINIMUM, beale::SADDLE);
     let x0 = exp.config.ensemble.x0.clone().unwrap_or_else(|| vec![1.0, 2.0]);
     let eta = exp.config.dynamics[0].lr;

@@ -26,10 +26,10 @@ pub mod thm1;
 pub mod thm2;
 
 use crate::config::Source;
-use crate::dynamics::{Discrete, DiscreteKind, Model};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::report::Report;
+use crate::stepper::{Discrete, DiscreteKind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -186,12 +186,8 @@ pub fn discrete(exp: &Experiment, label: &str, rho: Option<f64>) -> Result<Discr
         "sam_discrete" => DiscreteKind::Sam,
         k => return Err(Error::Usage(format!("{label}: {k} is not a discrete optimizer"))),
     };
-    let model = Model {
-        landscape: exp.model.landscape.clone(),
-        noise: exp.model.noise.clone(),
-    };
     Ok(Discrete::new(
-        model,
+        exp.model.clone(),
         kind,
         d.lr,
         rho.unwrap_or(d.rho),

@@ -24,7 +24,7 @@ pub mod trajectories;
 pub mod width;
 
 use crate::error::{Error, Result};
-use crate::landscape::Landscape;
+use crate::model::landscape::Landscape;
 use crate::report::Report;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +70,7 @@ pub(crate) fn report_dim(report: &Report) -> usize {
 /// Name of coordinate `i` (from the summary, else x, y / x0, x1, …).
 pub(crate) fn var_name(report: &Report, i: usize) -> String {
     report.summary.variables.get(i).cloned().unwrap_or_else(|| {
-        let names = crate::landscape::default_names(report_dim(report).max(i + 1).max(2));
+        let names = crate::model::landscape::default_names(report_dim(report).max(i + 1).max(2));
         names.get(i).cloned().unwrap_or_else(|| format!("x{i}"))
     })
 }

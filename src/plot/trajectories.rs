@@ -4,7 +4,7 @@
 use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
 use super::{report_dim, var_name};
 use crate::error::Result;
-use crate::landscape::Landscape;
+use crate::model::landscape::Landscape;
 use crate::report::Report;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;

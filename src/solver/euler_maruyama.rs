@@ -1,7 +1,7 @@
 //! Euler–Maruyama: X⁺ = X + b(X) h + σ(X) ΔW. Strong order ½ (1 for additive noise), weak order 1; any noise.
 
 use super::{Solver, SolverScratch, load_sigma};
-use crate::dynamics::{NoiseStructure, Sde, Workspace};
+use crate::sde::{NoiseStructure, Sde, Workspace};
 
 /// The Euler–Maruyama scheme.
 #[derive(Debug, Clone, Copy, Default)]

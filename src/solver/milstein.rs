@@ -9,7 +9,7 @@
 //! For additive noise it is Euler–Maruyama.
 
 use super::{EulerMaruyama, Solver, SolverScratch, load_sigma};
-use crate::dynamics::{NoiseStructure, Sde, Workspace};
+use crate::sde::{NoiseStructure, Sde, Workspace};
 
 /// The Milstein scheme.
 #[derive(Debug, Clone, Copy, Default)]

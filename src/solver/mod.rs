@@ -1,6 +1,7 @@
 //! Solvers: one step rule per file, each declaring its strong and weak order and the noise structures it
-//! supports (architecture lesson 3). A solver receives its Brownian increment ΔW ~ N(0, h I); it never sees
-//! a random number generator, and its step allocates nothing.
+//! supports (math spec §5). A solver receives its Brownian increment ΔW ~ N(0, h I); it never sees a random
+//! number generator, and its step allocates nothing. [`SolverKind`] is the model-file name of each; its
+//! orders are the solvers' own declarations, so the convergence test can loop over them.
 
 pub mod euler_maruyama;
 pub mod milstein;
@@ -8,7 +9,52 @@ pub mod milstein;
 pub use euler_maruyama::EulerMaruyama;
 pub use milstein::Milstein;
 
-use crate::dynamics::{NoiseStructure, Sde, Workspace};
+use crate::sde::{NoiseStructure, Sde, Workspace};
+use serde::{Deserialize, Serialize};
+
+/// The solvers, as spelled in model files (`[solver] kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverKind {
+    /// Euler–Maruyama.
+    EulerMaruyama,
+    /// Milstein.
+    Milstein,
+}
+
+impl SolverKind {
+    /// Every solver.
+    pub const ALL: [SolverKind; 2] = [SolverKind::EulerMaruyama, SolverKind::Milstein];
+    /// Model-file spelling (the solver's [`Solver::NAME`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            SolverKind::EulerMaruyama => EulerMaruyama::NAME,
+            SolverKind::Milstein => Milstein::NAME,
+        }
+    }
+    /// The strong order the solver declares on noise of `structure` (Milstein with the Lévy-area opt-in where
+    /// it needs it).
+    pub fn strong_order(self, structure: NoiseStructure) -> f64 {
+        match self {
+            SolverKind::EulerMaruyama => EulerMaruyama.strong_order(structure),
+            SolverKind::Milstein => Milstein {
+                allow_dropping_areas: true,
+            }
+            .strong_order(structure),
+        }
+    }
+}
+
+/// Solver, step size and the Milstein opt-in, validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolverSpec {
+    /// Which solver.
+    pub kind: SolverKind,
+    /// Step dt > 0 (SDEs only; discrete optimizers step by η).
+    pub dt: f64,
+    /// Let Milstein run on non-commutative noise without Lévy areas (strong order ½).
+    pub allow_dropping_areas: bool,
+}
 
 /// Buffers a solver needs, sized once per path for state dimension n and m noise columns.
 #[derive(Debug, Clone)]

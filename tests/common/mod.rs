@@ -1,10 +1,12 @@
 //! Helpers shared by the ensemble-level test files (`tests/ensemble.rs`, `tests/oracles.rs`).
 #![allow(dead_code)]
 
-use samsde::dynamics::{DynamicsKind, DynamicsSpec, Model, SolverKind, SolverSpec, build};
 use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, RunStats, Schedule};
-use samsde::landscape::{Landscape, Quadratic};
-use samsde::noise::Noise;
+use samsde::model::Model;
+use samsde::model::landscape::{Landscape, Quadratic};
+use samsde::model::noise::Noise;
+use samsde::setup::{DynamicsKind, DynamicsSpec, build};
+use samsde::solver::{SolverKind, SolverSpec};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -12,10 +14,7 @@ use std::sync::Arc;
 pub const THREADS: usize = 2;
 
 pub fn model(l: impl Landscape + 'static, noise: Noise) -> Model {
-    Model {
-        landscape: Arc::new(l),
-        noise,
-    }
+    Model::new(Arc::new(l), noise).unwrap()
 }
 
 /// 1-D quadratic f = ½λy² (a saddle direction for λ < 0).

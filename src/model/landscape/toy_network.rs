@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
+use std::sync::Arc;
 
 /// fᵢ(u, w) = ½(u w xᵢ − yᵢ)² with inputs xᵢ ~ N(0, 1) drawn from a seed and targets yᵢ = teacher · xᵢ;
 /// f = (1/N) Σᵢ fᵢ. See the module documentation for the derivatives.
@@ -140,7 +141,7 @@ impl Landscape for ToyNetwork {
     fn variable_names(&self) -> Vec<String> {
         vec!["u".into(), "w".into()]
     }
-    fn finite_sum(&self) -> Option<&dyn FiniteSum> {
+    fn finite_sum(self: Arc<Self>) -> Option<Arc<dyn FiniteSum>> {
         Some(self)
     }
     fn known_points(&self) -> Vec<(String, Vec<f64>)> {

@@ -9,12 +9,13 @@
 //! The mini-batch gradient comes from the noise model: N2 samples B real indices; N0, N1, N3 add F(y)ξ with
 //! one ξ ~ N(0, I) per step (for N3 this is exactly f_γ = f + ξ_γᵀx).
 
-use super::{Model, Workspace};
+use super::{Scratch, Stepper};
 use crate::brownian::{self, PathRng};
 use crate::linalg;
-use crate::noise::Noise;
+use crate::model::Model;
+use crate::model::Noise;
+use crate::sde::Workspace;
 use crate::solver::SolverScratch;
-use crate::stepper::{Scratch, Stepper};
 
 /// Which discrete optimizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +54,8 @@ impl Discrete {
 
     /// The update G(x) for the batch drawn this step, into `ws.w`.
     fn update(&self, x: &[f64], ws: &mut Workspace) {
-        let l = self.model.landscape.as_ref();
-        let noise = &self.model.noise;
+        let l = self.model.landscape().as_ref();
+        let noise = self.model.noise();
         let Workspace {
             noise: ns,
             g,
@@ -99,15 +100,15 @@ impl Stepper for Discrete {
     fn scratch(&self) -> Scratch {
         let d = self.model.dim();
         Scratch {
-            ws: self.model.workspace(),
+            ws: Workspace::for_model(&self.model),
             sc: SolverScratch::new(0, 0),
             z: vec![0.0; d],
         }
     }
     fn step(&self, x: &mut [f64], rng: &mut PathRng, s: &mut Scratch) {
         let d = self.model.dim();
-        match self.model.noise {
-            Noise::FiniteSum { .. } => self.model.noise.draw_batch(rng, &mut s.ws.noise),
+        match self.model.noise() {
+            Noise::FiniteSum { .. } => self.model.noise().draw_batch(rng, &mut s.ws.noise),
             _ => brownian::fill_normals(rng, &mut s.ws.xi),
         }
         self.update(&x[..d], &mut s.ws);

@@ -9,7 +9,7 @@
 //!
 //! This runs once per experiment, before the simulation, so it allocates freely and uses nalgebra.
 
-use super::Landscape;
+use super::landscape::Landscape;
 use crate::error::{Error, Result};
 use crate::linalg;
 use nalgebra::{DMatrix, DVector};

@@ -6,7 +6,6 @@
 //! Implementations must not allocate in these methods: they run inside the per-step loop.
 
 pub mod beale;
-pub mod critical;
 pub mod double_well;
 pub mod expression;
 pub mod monkey_saddle;
@@ -14,7 +13,6 @@ pub mod quadratic;
 pub mod toy_network;
 
 pub use beale::Beale;
-pub use critical::{CriticalKind, CriticalPoint, classify, find_all, grid_starts, newton};
 pub use double_well::DoubleWell;
 pub use expression::Expression;
 pub use monkey_saddle::MonkeySaddle;
@@ -22,6 +20,7 @@ pub use quadratic::Quadratic;
 pub use toy_network::ToyNetwork;
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// A twice (thrice) differentiable loss.
 pub trait Landscape: Send + Sync + Debug {
@@ -45,19 +44,19 @@ pub trait Landscape: Send + Sync + Debug {
     fn constant_hessian(&self) -> Option<&[f64]> {
         None
     }
-    /// The finite-sum structure f = (1/N) Σ fᵢ, when the landscape has one (noise model N2).
-    fn finite_sum(&self) -> Option<&dyn FiniteSum> {
+    /// The finite-sum structure f = (1/N) Σ fᵢ, when the landscape has one (noise model N2 keeps this handle).
+    fn finite_sum(self: Arc<Self>) -> Option<Arc<dyn FiniteSum>> {
         None
     }
     /// Points of interest known in closed form (minima and saddles), as (label, x). Used as Newton starts
-    /// and as default basins; [`critical`] classification decides what they are.
+    /// and as default basins; [`crate::model::critical`] classification decides what they are.
     fn known_points(&self) -> Vec<(String, Vec<f64>)> {
         Vec::new()
     }
 }
 
 /// A loss that is an average of per-sample losses, f = (1/N) Σᵢ fᵢ (noise model N2).
-pub trait FiniteSum: Send + Sync {
+pub trait FiniteSum: Send + Sync + Debug {
     /// N, the number of samples.
     fn samples(&self) -> usize;
     /// ∇fᵢ(x).

@@ -4,13 +4,14 @@
 //! derivative DF[u] (Milstein), ∇tr Σ_B (the S-USAM drift term) and the stochastic gradient of one
 //! mini-batch for the discrete optimizers. All per-step methods are allocation-free given a [`NoiseScratch`].
 
+use super::landscape::{FiniteSum, Landscape};
 use crate::brownian::{self, PathRng};
 use crate::error::{Error, Result, ensure};
-use crate::landscape::Landscape;
 use crate::linalg;
+use std::sync::Arc;
 
 /// Which model (the math spec's ids in brackets).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Noise {
     /// N0, isotropic and constant: Σ_B = σ₁²/B · I.
     Isotropic {
@@ -34,6 +35,8 @@ pub enum Noise {
         batch: usize,
         /// Sample the mini-batch with replacement.
         replacement: bool,
+        /// The per-sample losses fᵢ (the landscape's own finite sum; [`crate::model::Model::new`] checks it).
+        losses: Arc<dyn FiniteSum>,
     },
     /// N3, linear noise: f_γ(x) = f(x) + ξ_γᵀx with ξ_γ ~ N(0, Σ₁/B); constant Σ_B, H_γ = H.
     Linear {
@@ -120,8 +123,9 @@ impl Noise {
         Ok(Noise::Hessian { scale, batch, delta })
     }
 
-    /// N2 for a landscape with `samples` terms.
-    pub fn finite_sum(batch: usize, replacement: bool, samples: usize) -> Result<Self> {
+    /// N2 over the per-sample losses `losses` (a finite-sum landscape's [`Landscape::finite_sum`]).
+    pub fn finite_sum(batch: usize, replacement: bool, losses: Arc<dyn FiniteSum>) -> Result<Self> {
+        let samples = losses.samples();
         ensure(batch >= 1, "noise.batch_size", batch, "must be ≥ 1")?;
         ensure(
             replacement || batch <= samples,
@@ -129,7 +133,11 @@ impl Noise {
             batch,
             &format!("must be ≤ the number of samples N = {samples} when sampling without replacement"),
         )?;
-        Ok(Noise::FiniteSum { batch, replacement })
+        Ok(Noise::FiniteSum {
+            batch,
+            replacement,
+            losses,
+        })
     }
 
     /// N3 from the per-sample covariance Σ₁ (rows) and B: Σ_B = Σ₁/B. Σ₁ must be symmetric positive
@@ -192,7 +200,7 @@ impl Noise {
     /// Number m of noise columns (Brownian motions) for a landscape of dimension d: d, or N for N2.
     pub fn columns(&self, l: &dyn Landscape) -> usize {
         match self {
-            Noise::FiniteSum { .. } => l.finite_sum().map_or(0, |f| f.samples()),
+            Noise::FiniteSum { losses, .. } => losses.samples(),
             _ => l.dim(),
         }
     }
@@ -245,8 +253,11 @@ impl Noise {
                 let dd = delta * delta;
                 linalg::sym_apply(&s.vals, &s.vecs, |lam| c * (lam * lam + dd).powf(0.25), f);
             }
-            Noise::FiniteSum { batch, replacement } => {
-                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
+            Noise::FiniteSum {
+                batch,
+                replacement,
+                losses: fs,
+            } => {
                 let n = fs.samples();
                 let w = (Self::finite_sum_kappa(*batch, *replacement, n) / n as f64).sqrt();
                 l.gradient(x, &mut s.g);
@@ -297,8 +308,11 @@ impl Noise {
                 // df = Q m1 Qᵀ
                 unrotate_into(&s.vecs, &s.m1, d, &mut s.m2, df);
             }
-            Noise::FiniteSum { batch, replacement } => {
-                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
+            Noise::FiniteSum {
+                batch,
+                replacement,
+                losses: fs,
+            } => {
                 let n = fs.samples();
                 let w = (Self::finite_sum_kappa(*batch, *replacement, n) / n as f64).sqrt();
                 l.hessian(x, &mut s.h);
@@ -347,8 +361,11 @@ impl Noise {
                     }
                 }
             }
-            Noise::FiniteSum { batch, replacement } => {
-                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
+            Noise::FiniteSum {
+                batch,
+                replacement,
+                losses: fs,
+            } => {
                 let n = fs.samples();
                 let w = 2.0 * Self::finite_sum_kappa(*batch, *replacement, n) / n as f64;
                 l.gradient(x, &mut s.g);
@@ -372,7 +389,7 @@ impl Noise {
     /// written to the scratch (with or without replacement); for the other models `xi` (length d) is the
     /// standard-normal vector that defines ξ_γ = F ξ. The same batch serves every gradient of one step.
     pub fn draw_batch(&self, rng: &mut PathRng, s: &mut NoiseScratch) {
-        if let Noise::FiniteSum { batch, replacement } = self {
+        if let Noise::FiniteSum { batch, replacement, .. } = self {
             let n = s.idx.len();
             if *replacement {
                 for k in 0..*batch {
@@ -400,8 +417,7 @@ impl Noise {
         s: &mut NoiseScratch,
     ) {
         match self {
-            Noise::FiniteSum { batch, .. } => {
-                let fs = l.finite_sum().expect("N2 is validated against a finite-sum landscape");
+            Noise::FiniteSum { batch, losses: fs, .. } => {
                 out.fill(0.0);
                 for k in 0..*batch {
                     fs.sample_gradient(s.idx[k], y, &mut s.gi);
@@ -425,7 +441,7 @@ impl Noise {
                 format!("N0 isotropic (σ₁ = {sigma}, B = {batch})")
             }
             Noise::Hessian { scale, batch, delta } => format!("N1 hessian (c = {scale}, B = {batch}, δ = {delta})"),
-            Noise::FiniteSum { batch, replacement } => {
+            Noise::FiniteSum { batch, replacement, .. } => {
                 format!(
                     "N2 finite_sum (B = {batch}, {})",
                     if *replacement {

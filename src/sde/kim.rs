@@ -7,9 +7,9 @@
 //! directions (§4.4); samsde runs both so the difference can be seen.
 
 use super::{NoiseStructure, Sde, Workspace};
-use crate::landscape::Landscape;
 use crate::linalg;
-use crate::noise::Noise;
+use crate::model::landscape::Landscape;
+use crate::model::noise::Noise;
 
 /// Model K at a saddle.
 #[derive(Debug, Clone)]

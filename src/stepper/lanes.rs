@@ -1,10 +1,10 @@
 //! The per-step loop. A [`Lane`] runs one path at a time and records what the observers need (positions at
-//! snapshot times, the exit time, the first basin reached, divergence) into the path's [`PathObserver`];
+//! snapshot times, the exit time, the first basin reached, divergence) into the path's [`PathRecord`];
 //! [`simulate`] keeps several lanes in flight. Nothing here allocates per step.
 
-use super::region::Region;
+use super::{Scratch, Stepper};
 use crate::brownian::{self, PathRng, bridge_rng, path_rng};
-use crate::stepper::{Scratch, Stepper};
+use crate::model::Region;
 
 /// What is shared by all paths of one dynamics in a run.
 #[derive(Debug, Clone)]
@@ -77,9 +77,9 @@ pub struct PathJob<'a> {
     pub schedule: &'a Schedule,
 }
 
-/// What one path produced (the record the observers read).
+/// What one path produced: the record the ensemble's observers read after the block of paths has run.
 #[derive(Debug, Clone)]
-pub struct PathObserver {
+pub struct PathRecord {
     /// Position at each snapshot (row-major, snapshots × d); only rows with `alive` set are meaningful.
     pub snaps: Vec<f64>,
     /// Whether the path was running (not stopped or diverged) at each snapshot.
@@ -96,10 +96,10 @@ pub struct PathObserver {
     pub stopped: bool,
 }
 
-impl PathObserver {
+impl PathRecord {
     /// An empty record for dimension d and `snapshots` snapshot times.
     pub fn new(d: usize, snapshots: usize) -> Self {
-        PathObserver {
+        PathRecord {
             snaps: vec![0.0; snapshots * d],
             alive: vec![false; snapshots],
             exit_time: None,
@@ -154,7 +154,7 @@ impl Lane {
 
     /// Records the position at every snapshot whose step is the current step.
     #[inline(always)]
-    fn record(&mut self, sched: &Schedule, obs: &mut PathObserver, d: usize) {
+    fn record(&mut self, sched: &Schedule, obs: &mut PathRecord, d: usize) {
         while self.next_snap < sched.snapshot_steps.len() && sched.snapshot_steps[self.next_snap] == self.k {
             let j = self.next_snap;
             obs.snaps[j * d..(j + 1) * d].copy_from_slice(&self.state[..d]);
@@ -165,7 +165,7 @@ impl Lane {
     }
 
     /// Starts path `job.index`: generators from (seed, index), the start point (plus spread), snapshot 0.
-    pub fn begin<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+    pub fn begin<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathRecord) {
         let plan = job.plan;
         let d = stepper.position_dim();
         self.rng = path_rng(job.seed, job.index);
@@ -207,7 +207,7 @@ impl Lane {
         self.done
     }
 
-    fn finish(&mut self, d: usize, obs: &mut PathObserver) {
+    fn finish(&mut self, d: usize, obs: &mut PathRecord) {
         obs.final_pos.copy_from_slice(&self.state[..d]);
         self.done = true;
     }
@@ -225,7 +225,7 @@ impl Lane {
     /// Without a region or basins to watch: steps up to the next snapshot (or the end) in a tight loop with
     /// only the divergence check, then records. Same results as [`Lane::step`] + [`Lane::observe`] per step.
     #[inline(always)]
-    fn burst<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+    fn burst<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathRecord) {
         let sched = job.schedule;
         let blowup = job.plan.blowup;
         let d = stepper.position_dim();
@@ -247,7 +247,7 @@ impl Lane {
 
     /// After a step: divergence, exit (with the Brownian-bridge correction), basins, snapshots, the end.
     #[inline(always)]
-    pub fn observe<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathObserver) {
+    pub fn observe<S: Stepper + ?Sized>(&mut self, stepper: &S, job: &PathJob, obs: &mut PathRecord) {
         let plan = job.plan;
         let sched = job.schedule;
         let d = stepper.position_dim();
@@ -277,7 +277,7 @@ impl Lane {
         &mut self,
         stepper: &S,
         plan: &Plan,
-        obs: &mut PathObserver,
+        obs: &mut PathRecord,
         t: f64,
         dt: f64,
         d: usize,
@@ -325,10 +325,10 @@ pub const LANES: usize = 4;
 /// the paths are independent, so the processor overlaps their per-step latency chains. A lane whose path
 /// ends takes the next path. Every path's arithmetic and random draws are those of a lone run, so the
 /// results do not depend on the interleaving.
-pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [PathObserver]) {
+pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [PathRecord]) {
     let mut lanes: [Option<(Lane, usize)>; LANES] = Default::default();
     let mut next = 0;
-    let start = |lane: Lane, next: &mut usize, obs: &mut [PathObserver]| -> Option<(Lane, usize)> {
+    let start = |lane: Lane, next: &mut usize, obs: &mut [PathRecord]| -> Option<(Lane, usize)> {
         let mut lane = lane;
         while *next < jobs.len() {
             let p = *next;

@@ -1,10 +1,20 @@
-//! A stepper advances one path by one step: an SDE with its solver ([`SdeStepper`]) or a discrete
-//! optimizer ([`crate::dynamics::Discrete`]). The ensemble only sees steppers; `run_paths` is a default
-//! method, so each concrete stepper gets its own monomorphised per-step loop behind one virtual call per block.
+//! A stepper advances one path by one step: an SDE with its solver ([`SdeStepper`]), a fixed-size fast path
+//! ([`fixed`]) or a discrete optimizer ([`discrete`]). The ensemble only sees steppers. [`Stepper::run_paths`]
+//! runs whole paths through the lane loop ([`lanes`]); being a default method, it is compiled for each
+//! concrete stepper type, so that type's `step` (and `advance`) inline into the per-step loop behind one
+//! virtual call per block of paths. `SdeStepper<Box<dyn Sde>, V>` (the general path) is one such type: its
+//! loop is monomorphised over the solver, and the SDE's drift and diffusion are virtual calls.
+
+pub mod discrete;
+pub mod fixed;
+pub mod lanes;
+
+pub use discrete::{Discrete, DiscreteKind};
+pub use fixed::FixedStepper;
+pub use lanes::{PathJob, PathRecord, Plan, Schedule};
 
 use crate::brownian::{self, PathRng};
-use crate::dynamics::{Sde, Workspace};
-use crate::ensemble::path::{self, PathJob, PathObserver};
+use crate::sde::{Sde, Workspace};
 use crate::solver::{Solver, SolverScratch};
 
 /// Everything a path needs between steps, allocated once per path (the step itself never allocates).
@@ -46,10 +56,10 @@ pub trait Stepper: Send + Sync {
         }
         steps
     }
-    /// Runs whole paths, `jobs[i]` into `obs[i]` (the per-step loop lives in [`path::simulate`]; being a
+    /// Runs whole paths, `jobs[i]` into `records[i]` (the per-step loop is [`lanes::simulate`]; being a
     /// default method, it is compiled for each stepper type, so the step inlines into it).
-    fn run_paths(&self, jobs: &[PathJob], obs: &mut [PathObserver]) {
-        path::simulate(self, jobs, obs)
+    fn run_paths(&self, jobs: &[PathJob], records: &mut [PathRecord]) {
+        lanes::simulate(self, jobs, records)
     }
 }
 

@@ -1,43 +1,40 @@
-//! Dynamics: what moves a path (math spec §2, §4).
+//! Stochastic differential equations: what moves a path in continuous time (math spec §4).
 //!
-//! An SDE is an Itô equation dX = b(X) dt + σ(X) dW given by its drift b and diffusion σ ([`Sde`]); the
-//! discrete optimizers it approximates (A-SGD, A-USAM, A-SAM with PyTorch heavy ball) are in
-//! [`discrete`]. Each SDE lives in its own file and states its equation and spec id:
+//! An SDE is an Itô equation dX = b(X) dt + σ(X) dW given by its drift b and diffusion σ ([`Sde`]). The SAM
+//! family is assembled from parts ([`Composed`] of a [`Drift`] and a [`Diffusion`]), so dynamics that share a
+//! drift or a diffusion share its code; each file introduces its parts and names its equation and spec id:
 //!
-//! | kind | drift b(x) | diffusion σ(x) | spec |
+//! | type | drift b(x) | diffusion σ(x) | spec |
 //! |---|---|---|---|
-//! | [`Sgd`] | −g | √η Σ_B^{1/2} | S-SGD1 |
-//! | [`Usam`] | −(I+ρH)g − (ρ/2)∇tr Σ_B | √η (I+ρH) Σ_B^{1/2} | S-USAM (product form) |
-//! | [`Sam`] | −(g + ρHg/‖g‖_ε) | √η Σ_B^{1/2} | S-SAM-ODE drift, SGD noise |
-//! | [`Dnsam`] | −(g + ρHg/‖g‖_ε) | √η (I + ρH/‖g‖_ε) Σ_B^{1/2} | S-DNSAM |
+//! | [`Sgd`] | [`Gradient`]: −g | [`SgdDiffusion`]: √η Σ_B^{1/2} | S-SGD1 |
+//! | [`Usam`] | [`UsamDrift`]: −(I+ρH)g − (ρ/2)∇tr Σ_B | [`UsamDiffusion`]: √η (I+ρH) Σ_B^{1/2} | S-USAM (product form) |
+//! | [`Sam`] | [`SamDrift`]: −(g + ρHg/‖g‖_ε) | [`SgdDiffusion`] | S-SAM-ODE drift, SGD noise |
+//! | [`Dnsam`] | [`SamDrift`] | [`DnsamDiffusion`]: √η (I + ρH/‖g‖_ε) Σ_B^{1/2} | S-DNSAM |
 //! | [`Kim`] | −H(I+ρH)²(x−d) | √(ηc/B) \|H\|^{1/2} | model K, linearised at the saddle d |
 //!
-//! [`HeavyBall`] turns any of them into the underdamped S-HB equation with momentum μ.
+//! [`HeavyBall`] turns any of them into the underdamped S-HB equation with momentum μ; [`LinearSde`] is the
+//! constant-coefficient form an affine SDE is probed into. The discrete optimizers these SDEs approximate are
+//! steppers (`stepper::discrete`).
 
-pub mod discrete;
+pub mod compose;
 pub mod dnsam;
-pub mod fixed;
 pub mod kim;
 pub mod linear;
 pub mod momentum;
 pub mod sam;
 pub mod sgd;
-pub mod spec;
 pub mod usam;
 
-pub use discrete::{Discrete, DiscreteKind};
-pub use dnsam::Dnsam;
+pub use compose::{Composed, Diffusion, Drift};
+pub use dnsam::{Dnsam, DnsamDiffusion};
 pub use kim::Kim;
 pub use linear::LinearSde;
 pub use momentum::HeavyBall;
-pub use sam::Sam;
-pub use sgd::Sgd;
-pub use spec::{Built, DynamicsKind, DynamicsSpec, SolverKind, SolverSpec, build};
-pub use usam::Usam;
+pub use sam::{Sam, SamDrift};
+pub use sgd::{Gradient, Sgd, SgdDiffusion};
+pub use usam::{Usam, UsamDiffusion, UsamDrift};
 
-use crate::landscape::Landscape;
-use crate::noise::{Noise, NoiseScratch};
-use std::sync::Arc;
+use crate::model::{Model, NoiseScratch};
 
 /// How the diffusion depends on the state; decides what Milstein needs (math spec §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -53,43 +50,22 @@ pub enum NoiseStructure {
     General,
 }
 
-/// The landscape and the gradient-noise model shared by every dynamics of a run.
-#[derive(Debug, Clone)]
-pub struct Model {
-    /// The loss f.
-    pub landscape: Arc<dyn Landscape>,
-    /// The noise model Σ_B.
-    pub noise: Noise,
-}
-
-impl Model {
-    /// Dimension d.
-    pub fn dim(&self) -> usize {
-        self.landscape.dim()
-    }
-    /// Noise columns m.
-    pub fn columns(&self) -> usize {
-        self.noise.columns(self.landscape.as_ref())
-    }
-    /// Whether f is quadratic and Σ_B constant, so that SGD, USAM and model K are linear SDEs (O1).
-    pub fn is_linear_gaussian(&self) -> bool {
-        self.landscape.constant_hessian().is_some() && self.noise.is_constant(self.landscape.as_ref())
-    }
-    /// Structure of a diffusion that is a state-dependent transform of Σ_B^{1/2} (or constant when
-    /// `state_dependent` is false).
-    pub fn structure(&self, state_dependent: bool) -> NoiseStructure {
-        if !state_dependent {
-            NoiseStructure::Additive
-        } else if self.columns() == 1 {
-            NoiseStructure::Commutative
-        } else {
-            NoiseStructure::General
+impl NoiseStructure {
+    /// Every structure, from the simplest.
+    pub const ALL: [NoiseStructure; 4] = [
+        NoiseStructure::Additive,
+        NoiseStructure::Diagonal,
+        NoiseStructure::Commutative,
+        NoiseStructure::General,
+    ];
+    /// The name in reports (`additive`, `diagonal`, `commutative`, `general`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseStructure::Additive => "additive",
+            NoiseStructure::Diagonal => "diagonal",
+            NoiseStructure::Commutative => "commutative",
+            NoiseStructure::General => "general",
         }
-    }
-    /// Fresh per-path scratch sized for this model.
-    pub fn workspace(&self) -> Workspace {
-        let n = self.landscape.finite_sum().map_or(0, |f| f.samples());
-        Workspace::new(self.dim(), self.columns(), n)
     }
 }
 
@@ -121,6 +97,10 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Buffers sized for `model`'s dimension, noise columns and finite-sum samples.
+    pub fn for_model(model: &Model) -> Self {
+        Workspace::new(model.dim(), model.columns(), model.samples())
+    }
     /// Buffers for dimension d, m noise columns and n finite-sum samples.
     pub fn new(d: usize, m: usize, n: usize) -> Self {
         let dm = d * m.max(d);
@@ -137,6 +117,18 @@ impl Workspace {
             df: vec![0.0; dm],
             f2: vec![0.0; dm],
         }
+    }
+}
+
+/// Structure of a diffusion that is a state-dependent transform of Σ_B^{1/2} of `model` (constant when
+/// `state_dependent` is false): additive, commutative for one noise column, else general.
+pub fn structure_of(model: &Model, state_dependent: bool) -> NoiseStructure {
+    if !state_dependent {
+        NoiseStructure::Additive
+    } else if model.columns() == 1 {
+        NoiseStructure::Commutative
+    } else {
+        NoiseStructure::General
     }
 }
 

@@ -1,12 +1,12 @@
-//! Validated descriptions of a dynamics and a solver, and the one place that turns them into a ready
-//! [`Stepper`] (architecture lesson 7: one dispatch, outside the stepping loop).
+//! The dynamics builder: a validated [`DynamicsSpec`] and [`SolverSpec`] on a [`Model`] become a ready
+//! [`Stepper`] in one `match` on [`DynamicsKind`], outside the stepping loop. Adding a dynamics kind is one
+//! variant of [`DynamicsKind`], one file (its SDE parts in `crate::sde`, or a stepper) and one arm in [`build`].
 
-use super::{
-    Discrete, DiscreteKind, Dnsam, HeavyBall, Kim, LinearSde, Model, NoiseStructure, Sam, Sde, Sgd, Usam, fixed,
-};
 use crate::error::{Error, Result, ensure};
-use crate::solver::{EulerMaruyama, Milstein, Solver};
-use crate::stepper::{SdeStepper, Stepper};
+use crate::model::Model;
+use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, NoiseStructure, Sam, Sde, Sgd, Usam};
+use crate::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverSpec};
+use crate::stepper::{Discrete, DiscreteKind, SdeStepper, Stepper, fixed};
 use serde::{Deserialize, Serialize};
 
 /// The dynamics kinds, as spelled in model files.
@@ -32,16 +32,16 @@ pub enum DynamicsKind {
 }
 
 impl DynamicsKind {
-    /// All kinds, for messages.
-    pub const ALL: [&'static str; 8] = [
-        "sgd",
-        "usam",
-        "sam",
-        "dnsam",
-        "kim",
-        "sgd_discrete",
-        "usam_discrete",
-        "sam_discrete",
+    /// Every kind, in model-file documentation order.
+    pub const ALL: [DynamicsKind; 8] = [
+        DynamicsKind::Sgd,
+        DynamicsKind::Usam,
+        DynamicsKind::Sam,
+        DynamicsKind::Dnsam,
+        DynamicsKind::Kim,
+        DynamicsKind::SgdDiscrete,
+        DynamicsKind::UsamDiscrete,
+        DynamicsKind::SamDiscrete,
     ];
 
     /// Whether this is a discrete optimizer (time advances by η per step).
@@ -53,7 +53,16 @@ impl DynamicsKind {
     }
     /// Model-file spelling.
     pub fn name(self) -> &'static str {
-        Self::ALL[self as usize]
+        match self {
+            DynamicsKind::Sgd => "sgd",
+            DynamicsKind::Usam => "usam",
+            DynamicsKind::Sam => "sam",
+            DynamicsKind::Dnsam => "dnsam",
+            DynamicsKind::Kim => "kim",
+            DynamicsKind::SgdDiscrete => "sgd_discrete",
+            DynamicsKind::UsamDiscrete => "usam_discrete",
+            DynamicsKind::SamDiscrete => "sam_discrete",
+        }
     }
 }
 
@@ -134,27 +143,6 @@ impl DynamicsSpec {
     }
 }
 
-/// The solver kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SolverKind {
-    /// Euler–Maruyama.
-    EulerMaruyama,
-    /// Milstein.
-    Milstein,
-}
-
-/// Solver, step size and the Milstein opt-in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SolverSpec {
-    /// Which solver.
-    pub kind: SolverKind,
-    /// Step dt > 0 (SDEs only; discrete optimizers step by η).
-    pub dt: f64,
-    /// Let Milstein run on non-commutative noise without Lévy areas (strong order ½).
-    pub allow_dropping_areas: bool,
-}
-
 /// A ready stepper and what the report says about it.
 pub struct Built {
     /// The stepper.
@@ -195,7 +183,7 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
         DynamicsKind::Usam => Box::new(Usam::new(model.clone(), eta, rho)),
         DynamicsKind::Sam => Box::new(Sam::new(model.clone(), eta, rho, eps)),
         DynamicsKind::Dnsam => Box::new(Dnsam::new(model.clone(), eta, rho, eps)),
-        DynamicsKind::Kim => Box::new(Kim::new(model.landscape.as_ref(), &model.noise, saddle, eta, rho)),
+        DynamicsKind::Kim => Box::new(Kim::new(model.landscape().as_ref(), model.noise(), saddle, eta, rho)),
         DynamicsKind::SgdDiscrete => return discrete(DiscreteKind::Sgd),
         DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
         DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
@@ -203,12 +191,12 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
     if spec.kind == DynamicsKind::Sam
         && mu == 0.0
         && model.columns() == model.dim()
-        && let Some(h) = model.landscape.constant_hessian()
-        && model.noise.is_constant(model.landscape.as_ref())
+        && let Some(h) = model.landscape().constant_hessian()
+        && model.noise_is_constant()
     {
         let d = model.dim();
         let (mut ws, mut g0, mut s) = (sde.workspace(), vec![0.0; d], vec![0.0; d * d]);
-        model.landscape.gradient(&vec![0.0; d], &mut g0);
+        model.landscape().gradient(&vec![0.0; d], &mut g0);
         sde.diffusion(&vec![0.0; d], &mut s, &mut ws);
         if let Some(stepper) = fixed::sam_fast_path(h, &g0, &s, rho, eps, solver.dt) {
             let mut notes = sde.notes();

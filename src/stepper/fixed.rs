@@ -7,10 +7,10 @@
 //! With constant noise σ = S, Milstein is Euler–Maruyama, so both solvers use it. The results equal the
 //! general path up to rounding (tested); the general path stays the reference implementation.
 
-use super::LinearSde;
+use super::{Scratch, Stepper};
 use crate::brownian::{self, PathRng};
+use crate::sde::{LinearSde, Sde};
 use crate::solver::SolverScratch;
-use crate::stepper::{Scratch, Stepper};
 
 /// Largest dimension with a fixed-size fast path.
 pub const MAX_FIXED_DIM: usize = 4;
@@ -54,7 +54,6 @@ fn to_mat<const N: usize>(v: &[f64]) -> [[f64; N]; N] {
 impl<const N: usize> FixedStepper<N> {
     /// From a linear SDE of dimension N with N noise columns (None otherwise).
     pub fn linear(l: &LinearSde, dt: f64) -> Option<Self> {
-        use super::Sde;
         if l.dim() != N || l.noise_dim() != N || l.position_dim() != N {
             return None;
         }
@@ -164,7 +163,7 @@ impl<const N: usize> Stepper for FixedStepper<N> {
     }
     fn scratch(&self) -> Scratch {
         Scratch {
-            ws: super::Workspace::new(N, N, 0),
+            ws: crate::sde::Workspace::new(N, N, 0),
             sc: SolverScratch::new(0, 0),
             z: vec![0.0; N],
         }
@@ -202,7 +201,6 @@ impl<const N: usize> Stepper for FixedStepper<N> {
 
 /// The fixed-size stepper for a linear SDE, if its dimension qualifies.
 pub fn linear_fast_path(l: &LinearSde, dt: f64) -> Option<Box<dyn Stepper>> {
-    use super::Sde;
     fn boxed<const N: usize>(l: &LinearSde, dt: f64) -> Option<Box<dyn Stepper>> {
         FixedStepper::<N>::linear(l, dt).map(|s| Box::new(s) as Box<dyn Stepper>)
     }
