@@ -9,6 +9,7 @@ use samsde::model::landscape::Quadratic;
 use samsde::model::noise::Noise;
 use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{SolverKind, SolverSpec};
+use samsde::stats::DynamicsStats;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -96,13 +97,13 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
     let ens = Ensemble {
         paths: w.paths,
         seed,
-        sample_paths: 0,
         progress: false,
     };
+    let fresh = |k: usize| DynamicsStats::new(k, &entries, &plan, w.t_end, 0);
     let t0 = Instant::now();
-    let stats = ensemble::run(&ens, &entries, &plan, w.t_end);
+    let stats = ensemble::run(&ens, &entries, &plan, w.t_end, &fresh);
     let secs = t0.elapsed().as_secs_f64();
-    let st = &stats.dynamics[0];
+    let st = &stats[0];
     match &st.exit {
         Some(ex) => {
             // path-steps actually taken: exited paths stop at their exit step (as numpy drops them).
@@ -120,7 +121,7 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
             )
         }
         None => {
-            let m = st.moments[1].estimate();
+            let m = st.moments.at[1].estimate();
             (
                 secs,
                 (w.paths * schedule.steps as u64) as f64,

@@ -1,6 +1,9 @@
-//! The library's one error type. A bad parameter is rejected once, at construction, with a message that
-//! names the parameter and says how to fix it (architecture lesson 4); the per-step code cannot fail.
+//! The library's one error type. A bad parameter is rejected once, at construction, with the key it came
+//! from and how to fix it; the setup stage locates it in the model file ([`Error::Model`]); the per-step
+//! code cannot fail. [`Error::exit_code`] is the process exit status of each kind (docs/ARCHITECTURE.md).
 
+use std::fmt;
+use std::path::Path;
 use thiserror::Error;
 
 /// Everything that can go wrong before a simulation starts, or while results are read and written.
@@ -47,13 +50,19 @@ pub enum Error {
     /// A numerical procedure (e.g. Newton's method) did not converge.
     #[error("did not converge: {0}")]
     NoConvergence(String),
-    /// A model file problem, located by file, key and (where TOML says) line.
-    #[error("{file}: {message}")]
+    /// A model-file problem, located by file, dotted key and (where the file has the key) line.
+    #[error("{}", ModelMessage(self))]
     Model {
         /// The model file.
         file: String,
-        /// Complete message, naming the key and the fix.
+        /// The dotted key (e.g. `dynamics.SAM.rho`), when the problem has one.
+        key: Option<String>,
+        /// 1-based line of the key in the file (None when the key is not in the file, e.g. set by `--set`).
+        line: Option<usize>,
+        /// What is wrong.
         message: String,
+        /// How to fix it.
+        fix: String,
     },
     /// Reading or writing results.
     #[error("{path}: {source}")]
@@ -77,17 +86,60 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(key: impl Into<String>, value: impl std::fmt::Display, fix: impl Into<String>) -> Self {
+    pub fn invalid(key: impl Into<String>, value: impl fmt::Display, fix: impl Into<String>) -> Self {
         Error::Invalid {
             key: key.into(),
             value: value.to_string(),
             fix: fix.into(),
         }
     }
+    /// The [`Error::Io`] for `path`, as a `map_err` argument: `std::fs::write(&p, s).map_err(Error::io(&p))`.
+    pub fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.as_ref().display().to_string();
+        move |source| Error::Io { path, source }
+    }
+    /// The process exit status for this error: 1 for a failure while results are read or written (I/O, the
+    /// output layer), 2 for everything detected before anything runs (a bad model file, parameter or usage).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Io { .. } | Error::Output(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// `file: `key` (line n): message` and the fix on a second line.
+struct ModelMessage<'a>(&'a Error);
+
+impl fmt::Display for ModelMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Error::Model {
+            file,
+            key,
+            line,
+            message,
+            fix,
+        } = self.0
+        else {
+            return Ok(());
+        };
+        write!(f, "{file}: ")?;
+        match (key, line) {
+            (Some(k), Some(l)) => write!(f, "`{k}` (line {l}): ")?,
+            (Some(k), None) => write!(f, "`{k}`: ")?,
+            (None, Some(l)) => write!(f, "line {l}: ")?,
+            (None, None) => {}
+        }
+        write!(f, "{message}")?;
+        if !fix.is_empty() {
+            write!(f, "\n  fix: {fix}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Checks `cond`; otherwise an [`Error::Invalid`] for `key`.
-pub fn ensure(cond: bool, key: &str, value: impl std::fmt::Display, fix: &str) -> Result<()> {
+pub fn ensure(cond: bool, key: &str, value: impl fmt::Display, fix: &str) -> Result<()> {
     if cond {
         Ok(())
     } else {

@@ -17,11 +17,10 @@ pub mod setup;
 pub mod theory;
 
 pub use error::{Error, Result};
+pub mod app;
 pub mod brownian;
 pub mod cli;
-pub mod config;
 pub mod ensemble;
-pub mod experiment;
 pub mod paper;
 pub mod plot;
 pub mod report;
@@ -29,4 +28,3 @@ pub mod solver;
 pub mod stats;
 pub mod stepper;
 pub mod sweep;
-pub mod theory_report;

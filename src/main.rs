@@ -1,18 +1,17 @@
-//! The `samsde` binary: parses the command line, runs it, and maps the outcome to an exit status
-//! (0 success; 2 a bad model file, bad arguments or an existing output folder; 1 a runtime I/O failure).
+//! The `samsde` binary: parses the command line, runs it, and maps an error to its exit status
+//! ([`samsde::Error::exit_code`]: 2 a bad model file, argument or existing output folder; 1 a failure while
+//! results are read or written).
 
+use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let result: anyhow::Result<()> = samsde::cli::main(std::env::args_os()).map_err(anyhow::Error::from);
-    match result {
+    let cli = samsde::cli::Cli::parse();
+    match samsde::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            match e.downcast_ref::<samsde::Error>() {
-                Some(samsde::Error::Io { .. } | samsde::Error::Output(_)) => ExitCode::from(1),
-                _ => ExitCode::from(2),
-            }
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The real binary on small model files: output files and pinned schema, `--set`, `sweep`, thread-count
 //! independence, bad inputs (exit status 2, the key named, nothing written), `saddles`, and the report round trip.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{bin, scratch};
 use samsde::report::Report;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -39,21 +41,10 @@ snapshots = 11
 sample_paths = 4
 "#;
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("samsde-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
 fn model(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("model.toml");
     std::fs::write(&p, text).expect("write model");
     p
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_samsde"))
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -79,7 +70,7 @@ fn header(p: &Path) -> String {
 
 #[test]
 fn run_writes_the_pinned_schema() {
-    let d = scratch("schema");
+    let d = scratch("cli-schema");
     let m = model(&d, SMALL);
     let out = d.join("out");
     bin().args(["run"]).arg(&m).arg("--out").arg(&out).assert().success();
@@ -223,8 +214,7 @@ fn run_writes_the_pinned_schema() {
         .collect();
     assert!(!pngs.is_empty(), "no figures");
     for p in &pngs {
-        let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).expect("png")));
-        assert!(dec.read_info().is_ok(), "{} does not decode", p.display());
+        common::assert_figure(p);
         std::fs::remove_file(p).expect("remove");
     }
     bin().args(["plot"]).arg(&out).assert().success();
@@ -240,7 +230,7 @@ fn resolved(dir: &Path) -> toml::Table {
 
 #[test]
 fn set_changes_exactly_the_named_keys() {
-    let d = scratch("set");
+    let d = scratch("cli-set");
     let m = model(&d, SMALL);
     let (a, b) = (d.join("a"), d.join("b"));
     bin().args(["run"]).arg(&m).arg("--out").arg(&a).assert().success();
@@ -284,7 +274,7 @@ fn set_changes_exactly_the_named_keys() {
 
 #[test]
 fn sweep_varies_only_the_named_key() {
-    let d = scratch("sweep");
+    let d = scratch("cli-sweep");
     let m = model(&d, SMALL);
     let out = d.join("sw");
     bin()
@@ -317,7 +307,7 @@ fn sweep_varies_only_the_named_key() {
 
 #[test]
 fn thread_count_does_not_change_results() {
-    let d = scratch("threads");
+    let d = scratch("cli-threads");
     let m = model(&d, &SMALL.replace("paths = 300", "paths = 700"));
     let (a, b) = (d.join("t1"), d.join("t2"));
     bin()
@@ -351,7 +341,7 @@ fn thread_count_does_not_change_results() {
 
 #[test]
 fn bad_inputs_exit_2_name_the_key_and_write_nothing() {
-    let d = scratch("bad");
+    let d = scratch("cli-bad");
     // (edit, key the message must name)
     let cases: Vec<(String, &str)> = vec![
         (SMALL.replace("dt = 0.01", "dt = -0.01"), "solver.dt"),
@@ -513,7 +503,7 @@ fn theory_prints_closed_forms() {
 
 #[test]
 fn no_arguments_runs_the_embedded_default() {
-    let d = scratch("default");
+    let d = scratch("cli-default");
     let a = bin().current_dir(&d).assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stdout).contains("output/default"));
     let s = summary(&d.join("output").join("default"));

@@ -1,10 +1,17 @@
-//! Strong order of the solvers on an SDE with a known solution (math spec §5), and Milstein's refusal to run
-//! on non-commutative noise without the opt-in.
+//! Strong order of every solver on every noise structure, against the order the solver declares (math spec
+//! §5), and Milstein's refusal to run on non-commutative noise without the opt-in.
 //!
-//! The test SDE is geometric Brownian motion per component, dXᵢ = a Xᵢ dt + b Xᵢ dWᵢ (diagonal, hence
-//! commutative, multiplicative noise), with exact solution Xᵢ(T) = Xᵢ(0) exp((a − b²/2)T + b Wᵢ(T)).
-//! Every level h = T/2^k uses increments summed from the same finest Brownian path, so the error at each level
-//! is measured against the exact solution driven by the same W(T).
+//! One test SDE per structure, each with its exact solution at T as a function of the Brownian path:
+//! - additive: the OU process dX = −aX dt + b dW, X(T) = e^{−aT}X(0) + b∫e^{−a(T−s)}dW(s) (the integral by
+//!   the midpoint rule on the fine grid, error O(h_f^{3/2}) per step, negligible);
+//! - diagonal / commutative: geometric Brownian motion per component (d = 2 / d = 1),
+//!   Xᵢ(T) = Xᵢ(0) exp((a − b²/2)T + b Wᵢ(T));
+//! - general: dX₁ = dW₁, dX₂ = X₁ dW₂ from 0 (L¹σ₂ = e₂ ≠ L²σ₁ = 0), X₂(T) = ∫W₁ dW₂, which for independent W₁,
+//!   W₂ equals the Stratonovich integral, summed on the fine grid (error: the fine Lévy areas, variance T·h_f/12,
+//!   independent of the coarse levels' error).
+//!
+//! Every level h = T/2^k (k = 4…9) sums its increments from the same fine Brownian path (h_f = 2⁻¹³), so each
+//! level's error is measured against the exact solution driven by the same path.
 #![allow(clippy::needless_range_loop)]
 
 use samsde::Error;
@@ -14,11 +21,15 @@ use samsde::model::landscape::Beale;
 use samsde::model::noise::Noise;
 use samsde::sde::{NoiseStructure, Sde, Workspace};
 use samsde::setup::{DynamicsKind, DynamicsSpec, build};
-use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};
-use samsde::solver::{SolverKind, SolverSpec};
+use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverScratch, SolverSpec};
 use std::sync::Arc;
 
-/// dXᵢ = a Xᵢ dt + b Xᵢ dWᵢ, i = 1..d.
+/// A test SDE with its exact solution at T, given the fine Brownian increments (row-major, steps × m).
+trait Exact: Sde {
+    fn exact(&self, x0: &[f64], fine: &[f64], hf: f64) -> Vec<f64>;
+}
+
+/// dXᵢ = a Xᵢ dt + b Xᵢ dWᵢ, i = 1..d: diagonal (d ≥ 2) or scalar, commutative (d = 1) noise.
 struct Gbm {
     d: usize,
     a: f64,
@@ -63,21 +74,124 @@ impl Sde for Gbm {
     }
 }
 
+impl Exact for Gbm {
+    fn exact(&self, x0: &[f64], fine: &[f64], _hf: f64) -> Vec<f64> {
+        (0..self.d)
+            .map(|i| {
+                let w: f64 = fine.iter().skip(i).step_by(self.d).sum();
+                x0[i] * ((self.a - 0.5 * self.b * self.b) * T + self.b * w).exp()
+            })
+            .collect()
+    }
+}
+
+/// dX = −aX dt + b dW (additive noise).
+struct Ou {
+    a: f64,
+    b: f64,
+}
+
+impl Sde for Ou {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn noise_dim(&self) -> usize {
+        1
+    }
+    fn structure(&self) -> NoiseStructure {
+        NoiseStructure::Additive
+    }
+    fn drift(&self, x: &[f64], b: &mut [f64], _ws: &mut Workspace) {
+        b[0] = -self.a * x[0];
+    }
+    fn diffusion(&self, _x: &[f64], s: &mut [f64], _ws: &mut Workspace) {
+        s[0] = self.b;
+    }
+    fn diffusion_jvp(&self, _x: &[f64], _u: &[f64], ds: &mut [f64], _ws: &mut Workspace) {
+        ds[0] = 0.0;
+    }
+    fn workspace(&self) -> Workspace {
+        Workspace::new(1, 1, 0)
+    }
+}
+
+impl Exact for Ou {
+    fn exact(&self, x0: &[f64], fine: &[f64], hf: f64) -> Vec<f64> {
+        let noise: f64 = fine
+            .iter()
+            .enumerate()
+            .map(|(k, dw)| (-self.a * (T - (k as f64 + 0.5) * hf)).exp() * dw)
+            .sum();
+        vec![(-self.a * T).exp() * x0[0] + self.b * noise]
+    }
+}
+
+/// dX₁ = dW₁, dX₂ = X₁ dW₂: σ = [[1, 0], [0, x₁]], non-commutative.
+struct Areas;
+
+impl Sde for Areas {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn noise_dim(&self) -> usize {
+        2
+    }
+    fn structure(&self) -> NoiseStructure {
+        NoiseStructure::General
+    }
+    fn drift(&self, _x: &[f64], b: &mut [f64], _ws: &mut Workspace) {
+        b.fill(0.0);
+    }
+    fn diffusion(&self, x: &[f64], s: &mut [f64], _ws: &mut Workspace) {
+        s.copy_from_slice(&[1.0, 0.0, 0.0, x[0]]);
+    }
+    /// (Dσ)[u] = [[0, 0], [0, u₁]].
+    fn diffusion_jvp(&self, _x: &[f64], u: &[f64], ds: &mut [f64], _ws: &mut Workspace) {
+        ds.copy_from_slice(&[0.0, 0.0, 0.0, u[0]]);
+    }
+    fn workspace(&self) -> Workspace {
+        Workspace::new(2, 2, 0)
+    }
+}
+
+impl Exact for Areas {
+    fn exact(&self, x0: &[f64], fine: &[f64], _hf: f64) -> Vec<f64> {
+        let (mut w1, mut x2) = (x0[0], x0[1]);
+        for dw in fine.chunks(2) {
+            x2 += (w1 + 0.5 * dw[0]) * dw[1];
+            w1 += dw[0];
+        }
+        vec![w1, x2]
+    }
+}
+
+/// The test SDE of `structure` and its start.
+fn case(structure: NoiseStructure) -> (Box<dyn Exact>, Vec<f64>) {
+    match structure {
+        NoiseStructure::Additive => (Box::new(Ou { a: 1.0, b: 1.0 }), vec![1.0]),
+        NoiseStructure::Diagonal => (Box::new(Gbm { d: 2, a: 2.0, b: 1.0 }), vec![1.0, 1.0]),
+        NoiseStructure::Commutative => (Box::new(Gbm { d: 1, a: 2.0, b: 1.0 }), vec![1.0]),
+        NoiseStructure::General => (Box::new(Areas), vec![0.0, 0.0]),
+    }
+}
+
 const T: f64 = 1.0;
 const KMIN: u32 = 4;
 const KMAX: u32 = 9;
+/// The fine grid the Brownian paths and the exact solutions live on: h_f = T/2^FINE.
+const FINE: u32 = 13;
 const PATHS: u64 = 2000;
 
 /// Mean absolute error E|X_h(T) − X(T)| (averaged over paths and components) per level k = KMIN..=KMAX.
-fn strong_errors<V: Solver>(sde: &Gbm, solver: V, x0: f64) -> Vec<f64> {
-    let d = sde.d;
-    let nfine = 1usize << KMAX;
+fn strong_errors<V: Solver>(sde: &dyn Exact, solver: V, x0: &[f64]) -> Vec<f64> {
+    let (d, m) = (sde.dim(), sde.noise_dim());
+    let nfine = 1usize << FINE;
     let hf = T / nfine as f64;
     let mut ws = sde.workspace();
-    let mut sc = SolverScratch::new(d, d);
-    let mut fine = vec![0.0; nfine * d];
+    let mut sc = SolverScratch::new(d, m);
+    let mut fine = vec![0.0; nfine * m];
     let mut errs = vec![0.0; (KMAX - KMIN + 1) as usize];
-    let mut dw = vec![0.0; d];
+    let mut dw = vec![0.0; m];
     let mut x = vec![0.0; d];
     for p in 0..PATHS {
         let mut rng = path_rng(2024, p);
@@ -85,29 +199,24 @@ fn strong_errors<V: Solver>(sde: &Gbm, solver: V, x0: f64) -> Vec<f64> {
         for z in fine.iter_mut() {
             *z *= hf.sqrt();
         }
-        let mut wt = vec![0.0; d];
-        for s in 0..nfine {
-            for i in 0..d {
-                wt[i] += fine[s * d + i];
-            }
-        }
+        let exact = sde.exact(x0, &fine, hf);
         for (li, k) in (KMIN..=KMAX).enumerate() {
             let n = 1usize << k;
             let stride = nfine / n;
             let h = T / n as f64;
-            x.fill(x0);
+            x.copy_from_slice(x0);
+            sc.sigma_cached = false;
             for s in 0..n {
                 dw.fill(0.0);
                 for q in 0..stride {
-                    for i in 0..d {
-                        dw[i] += fine[(s * stride + q) * d + i];
+                    for j in 0..m {
+                        dw[j] += fine[(s * stride + q) * m + j];
                     }
                 }
                 solver.step(sde, &mut x, h, &dw, &mut ws, &mut sc);
             }
             for i in 0..d {
-                let exact = x0 * ((sde.a - 0.5 * sde.b * sde.b) * T + sde.b * wt[i]).exp();
-                errs[li] += (x[i] - exact).abs() / (PATHS as f64 * d as f64);
+                errs[li] += (x[i] - exact[i]).abs() / (PATHS as f64 * d as f64);
             }
         }
     }
@@ -130,43 +239,43 @@ fn slope(errs: &[f64]) -> f64 {
     sxy / sxx
 }
 
-/// Fits the strong orders on GBM with a = 2, b = 1, X(0) = 1, T = 1 (Higham's example), h = 2⁻⁴ … 2⁻⁹, 2000
-/// paths. Theory: EM strong order ½, Milstein 1 on commutative noise. Tolerance ±0.15 on the slope: the
-/// Monte Carlo error of each E|err| is a few percent at 2000 paths (relative std of |err| is O(1), /√2000 ≈ 2%)
-/// and the errors at different levels are positively correlated (same Brownian paths), so the fitted slope
-/// over a factor 32 in h moves by ≲ 0.03; the remaining margin covers pre-asymptotic curvature at h = 1/16.
-/// A scheme of the wrong order (EM at 1, or Milstein that drops its correction, at ½) misses by ≥ 0.35.
-/// Returns the slopes (EM, Milstein) and prints them.
-fn check_orders(d: usize) -> (f64, f64) {
-    let sde = Gbm { d, a: 2.0, b: 1.0 };
-    let em = strong_errors(&sde, EulerMaruyama, 1.0);
-    let mil = strong_errors(
-        &sde,
-        Milstein {
-            allow_dropping_areas: false,
-        },
-        1.0,
-    );
-    let (se, sm) = (slope(&em), slope(&mil));
-    println!("d = {d}: EM errors {em:?} slope {se:.3}; Milstein errors {mil:?} slope {sm:.3}");
-    assert!((se - 0.5).abs() <= 0.15, "d = {d}: EM strong slope {se}");
-    assert!((sm - 1.0).abs() <= 0.15, "d = {d}: Milstein strong slope {sm}");
-    // Errors must decrease monotonically with h for both schemes, and Milstein must beat EM at the finest h.
-    for w in em.windows(2).chain(mil.windows(2)) {
-        assert!(w[1] < w[0], "error does not decrease: {w:?}");
+/// Every (solver, structure) pair: the fitted strong order (h = 2⁻⁴ … 2⁻⁹, 2000 paths) must be the order the
+/// solver declares for that structure (`SolverKind::strong_order`; Milstein with the Lévy-area opt-in on
+/// general noise), within ±0.15. The Monte Carlo error of each E|err| is a few percent at 2000 paths (relative
+/// std of |err| is O(1), /√2000 ≈ 2 %) and the levels are positively correlated (same Brownian paths), so the
+/// fitted slope over a factor 32 in h moves by ≲ 0.03; the margin covers pre-asymptotic curvature at h = 1/16
+/// and the fine-grid reference of the general case (≤ 0.02). A scheme of the wrong order misses by ≥ 0.35.
+/// Errors must also decrease with h at every level.
+#[test]
+fn strong_order_matches_the_declared_order_for_every_solver_and_structure() {
+    let mut checked = 0;
+    for structure in NoiseStructure::ALL {
+        let (sde, x0) = case(structure);
+        assert_eq!(sde.structure(), structure);
+        for kind in SolverKind::ALL {
+            let errs = match kind {
+                SolverKind::EulerMaruyama => strong_errors(sde.as_ref(), EulerMaruyama, &x0),
+                SolverKind::Milstein => strong_errors(
+                    sde.as_ref(),
+                    Milstein {
+                        allow_dropping_areas: true,
+                    },
+                    &x0,
+                ),
+            };
+            let (got, declared) = (slope(&errs), kind.strong_order(structure));
+            println!("{kind:?} on {structure:?}: errors {errs:?}, slope {got:.3}, declared {declared}");
+            assert!(
+                (got - declared).abs() <= 0.15,
+                "{kind:?} on {structure:?}: strong slope {got:.3}, declared order {declared}"
+            );
+            for w in errs.windows(2) {
+                assert!(w[1] < w[0], "{kind:?} on {structure:?}: error does not decrease: {w:?}");
+            }
+            checked += 1;
+        }
     }
-    assert!(mil[mil.len() - 1] < 0.5 * em[em.len() - 1]);
-    (se, sm)
-}
-
-#[test]
-fn strong_order_gbm_diagonal_noise() {
-    check_orders(2);
-}
-
-#[test]
-fn strong_order_gbm_scalar_noise() {
-    check_orders(1);
+    assert_eq!(checked, NoiseStructure::ALL.len() * SolverKind::ALL.len());
 }
 
 /// Milstein supports every structure except General, and General only with the opt-in.

@@ -3,6 +3,9 @@
 //! and the SAM finite-time flow, the S-HB state equations and PyTorch heavy ball, and rejection of bad input.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
+use common::model;
 use samsde::Error;
 use samsde::brownian::{self, PathRng, path_rng};
 use samsde::model::Model;
@@ -16,11 +19,6 @@ use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};
 use samsde::solver::{SolverKind, SolverSpec};
 use samsde::stepper::Stepper;
 use samsde::stepper::{Discrete, DiscreteKind};
-use std::sync::Arc;
-
-fn model(l: impl Landscape + 'static, noise: Noise) -> Model {
-    Model::new(Arc::new(l), noise).unwrap()
-}
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());

@@ -7,9 +7,10 @@ mod common;
 
 use common::*;
 use samsde::brownian::{fill_normals, path_rng};
-use samsde::ensemble::{BLOCK, Entry, Plan, RunStats};
+use samsde::ensemble::{BLOCK, Entry, Plan};
 use samsde::model::landscape::{DoubleWell, Quadratic};
 use samsde::setup::DynamicsKind::{Sam, Sgd, Usam};
+use samsde::stats::DynamicsStats;
 use samsde::stats::{Merge, TreeFold};
 
 /// A mixed run: SGD, USAM and SAM on the 2-D saddle H = [[1, .5], [.5, −.5]] (fast paths), with an exit
@@ -49,11 +50,8 @@ fn identical_results_at_one_and_two_threads() {
         let one = run_on(1, &e, entries, &p, t_end);
         let two = run_on(2, &e, entries, &p, t_end);
         assert_eq!(json(&one), json(&two));
-        assert_eq!(one.dynamics[0].moments.last().unwrap().cloud.n, 700);
-        assert!(
-            one.dynamics[0].exit.as_ref().unwrap().exited.n > 0,
-            "the slab is reached"
-        );
+        assert_eq!(one[0].moments.at.last().unwrap().cloud.n, 700);
+        assert!(one[0].exit.as_ref().unwrap().exited.n > 0, "the slab is reached");
     }
 }
 
@@ -66,8 +64,9 @@ fn first_paths_equal_a_shorter_run() {
     e.paths = 300;
     let short = run(&e, &quad, &p, t_end);
     // Stored sample paths (positions at every snapshot, None after a stop) of the first 300 paths.
-    assert_eq!(long.samples.len(), 3 * 300);
-    assert_eq!(json(&long.samples), json(&short.samples));
+    let samples = |r: &Stats| r.iter().map(|d| d.samples.clone()).collect::<Vec<_>>();
+    assert_eq!(long.iter().map(|d| d.samples.paths.len()).sum::<usize>(), 3 * 300);
+    assert_eq!(json(&samples(&long)), json(&samples(&short)));
     // The first block of the long run is exactly a 256-path run (moments, exit times, basins, paired).
     e.paths = 700;
     e.sample_paths = 0;
@@ -75,7 +74,7 @@ fn first_paths_equal_a_shorter_run() {
     e.paths = BLOCK;
     let block_run = run(&e, &quad, &p, t_end);
     assert_eq!(json(&first_block), json(&block_run));
-    assert_eq!(block_run.dynamics[0].moments[1].cloud.n, BLOCK);
+    assert_eq!(block_run[0].moments.at[1].cloud.n, BLOCK);
 }
 
 /// The first four N(0, 1) draws of path 0 under seed 42. A change here means the random stream changed
@@ -111,19 +110,20 @@ fn sgd_and_usam_at_rho_zero_share_their_paths() {
     let mut p = plan(vec![0.1, 0.0]);
     p.region = Some(slab(2, 1, 0.3));
     let r = run(&ens(600, 3), &entries, &p, t_end);
-    let (a, b) = (&r.dynamics[0], &r.dynamics[1]);
+    let (a, b) = (&r[0], &r[1]);
     assert_eq!(json(&a.moments), json(&b.moments));
     assert_eq!(json(&a.exit), json(&b.exit));
     assert!(a.exit.as_ref().unwrap().exited.n > 100);
-    for w in &r.paired[0].msd_difference {
+    let paired = b.paired.as_ref().expect("the second dynamics is paired with the first");
+    for w in &paired.msd_difference {
         assert_eq!((w.mean, w.m2), (0.0, 0.0));
     }
-    assert_eq!(r.paired[0].exit_difference.mean, 0.0);
+    assert_eq!(paired.exit_difference.mean, 0.0);
 }
 
 /// Chan's merge of two halves equals one pass: counts exactly, means and co-moments to 1e-12 relative.
-fn assert_close_stats(a: &RunStats, b: &RunStats) {
-    for (x, y) in a.dynamics.iter().zip(&b.dynamics) {
+fn assert_close_stats(a: &[DynamicsStats], b: &[DynamicsStats]) {
+    for (x, y) in a.iter().zip(b) {
         assert_eq!(x.basins, y.basins);
         assert_eq!(x.diverged, y.diverged);
         let (ex, ey) = (x.exit.as_ref().unwrap(), y.exit.as_ref().unwrap());
@@ -135,7 +135,7 @@ fn assert_close_stats(a: &RunStats, b: &RunStats) {
         close(ex.exited.mean, ey.exited.mean, ey.exited.mean.abs());
         close(ex.exited.m2, ey.exited.m2, ey.exited.m2.abs());
         close(ex.restricted.mean, ey.restricted.mean, ey.restricted.mean.abs());
-        for (m, n) in x.moments.iter().zip(&y.moments) {
+        for (m, n) in x.moments.at.iter().zip(&y.moments.at) {
             assert_eq!(m.cloud.n, n.cloud.n);
             let s = n.cloud.m2.iter().fold(0.0f64, |s, v| s.max(v.abs()));
             let mscale = n.cloud.mean.iter().fold(0.0f64, |s, v| s.max(v.abs())) + (s / n.cloud.n as f64).sqrt();
@@ -159,10 +159,10 @@ fn shards_merge_to_the_full_run() {
     // Two halves (3 + 3 blocks), merged with Chan's formula: another merge order, so equal to rounding.
     let mut left = run_range(&e, &quad, &p, t_end, 0..3);
     let right = run_range(&e, &quad, &p, t_end, 3..6);
-    assert_eq!(left.dynamics[0].moments[1].cloud.n, 3 * BLOCK);
+    assert_eq!(left[0].moments.at[1].cloud.n, 3 * BLOCK);
     left.merge(right);
     assert_close_stats(&left, &full);
-    assert_eq!(left.dynamics[0].moments[1].cloud.n, e.paths);
+    assert_eq!(left[0].moments.at[1].cloud.n, e.paths);
     // Power-of-two-aligned shards of 2 blocks folded by a TreeFold: the same tree, bit-identical.
     let mut fold = TreeFold::new();
     for s in [0..2, 2..4, 4..6] {
@@ -171,7 +171,7 @@ fn shards_merge_to_the_full_run() {
     assert_eq!(json(&fold.finish().unwrap()), json(&full));
     // Blocks beyond the end are empty; an empty range gives empty accumulators.
     let none = run_range(&e, &quad, &p, t_end, 6..9);
-    assert_eq!(none.dynamics[0].moments[0].cloud.n, 0);
+    assert_eq!(none[0].moments.at[0].cloud.n, 0);
 }
 
 #[test]
@@ -192,25 +192,25 @@ fn divergence_is_counted_and_the_run_carries_on() {
     p.region = Some(slab(1, 0, 1e7));
     let n = 300;
     let r = run(&ens(n, 1), &entries, &p, t_end);
-    let (sgd, usam) = (&r.dynamics[0], &r.dynamics[1]);
-    assert_eq!(usam.diverged, n);
+    let (sgd, usam) = (&r[0], &r[1]);
+    assert_eq!(usam.diverged.count, n);
     assert_eq!(usam.basins.diverged, n);
     assert_eq!(usam.basins.total(), n);
     let est = usam.basins.estimate(&[("far".into(), vec![5e6])]);
     let div = est.iter().find(|b| b.label == "diverged").unwrap();
     assert_eq!((div.count, div.probability), (n, 1.0));
     // Diverged paths are not running at later snapshots and are not exit observations.
-    assert_eq!(usam.moments[0].cloud.n, n);
-    assert_eq!(usam.moments[2].cloud.n, 0);
+    assert_eq!(usam.moments.at[0].cloud.n, n);
+    assert_eq!(usam.moments.at[2].cloud.n, 0);
     assert_eq!(usam.exit.as_ref().unwrap().total(), 0);
     // The other dynamics of the run is complete.
-    assert_eq!(sgd.diverged, 0);
+    assert_eq!(sgd.diverged.count, 0);
     assert_eq!(sgd.basins.diverged, 0);
-    assert_eq!(sgd.moments[2].cloud.n, n);
+    assert_eq!(sgd.moments.at[2].cloud.n, n);
     assert_eq!(sgd.basins.trapped, n);
     assert_eq!(sgd.exit.as_ref().unwrap().total(), n);
     // Paired differences skip paths that diverged in either dynamics.
-    assert_eq!(r.paired[0].exit_difference.n, 0);
+    assert_eq!(usam.paired.as_ref().unwrap().exit_difference.n, 0);
 
     // Partial divergence: an inverted OU with a tiny blowup bound; every path is either diverged or not.
     let q = model(quad1(-2.0), n0(1.0, 1.0));
@@ -218,9 +218,10 @@ fn divergence_is_counted_and_the_run_carries_on() {
     let mut p = plan(vec![0.0]);
     p.blowup = 0.3;
     let r = run(&ens(n, 2), &entries, &p, 1.0);
-    let s = &r.dynamics[0];
-    assert!(s.diverged > 0 && s.diverged < n, "{}", s.diverged);
-    assert_eq!(s.basins.diverged, s.diverged);
-    assert_eq!(s.moments[1].cloud.n, n - s.diverged);
+    let s = &r[0];
+    let diverged = s.diverged.count;
+    assert!(diverged > 0 && diverged < n, "{diverged}");
+    assert_eq!(s.basins.diverged, diverged);
+    assert_eq!(s.moments.at[1].cloud.n, n - diverged);
     assert_eq!(s.basins.total(), n);
 }

@@ -52,7 +52,7 @@ fn o1_covariance_of_sgd_usam_and_model_k() {
         let (a, s) = linear_model(*lk, &h, &sigma_b, eta, rho).unwrap();
         let (m_em, c_em) = em_moments(&a, &s, &x0, dt, (t / dt).round() as usize).unwrap();
         let (m_ou, c_ou) = ou_moments(&a, &s, &x0, t).unwrap();
-        let est = r.dynamics[i].moments[1].estimate();
+        let est = r[i].moments.at[1].estimate();
         assert_eq!(est.n, n);
         let b_em = (&c_em - &c_ou).amax().max((&m_em - &m_ou).amax());
         let (m_h, c_h) = em_moments(&a, &s, &x0, dt / 2.0, (2.0 * t / dt).round() as usize).unwrap();
@@ -117,7 +117,7 @@ fn o2_msd_from_the_saddle() {
         let r = run(&ens(n, 202), &entries, &plan(vec![0.0]), t_end);
         for &(j, t, ref values) in cases {
             for (i, (kind, lk)) in kinds.iter().enumerate() {
-                assert!((r.dynamics[i].times[j] - t).abs() < 1e-12);
+                assert!((entries[i].schedule.times()[j] - t).abs() < 1e-12);
                 let (a, s) = linear_model(*lk, &h, &sb, eta, rho).unwrap();
                 let v_em = em_moments(&a, &s, &dvector![0.0], dt, (t / dt).round() as usize)
                     .unwrap()
@@ -127,7 +127,7 @@ fn o2_msd_from_the_saddle() {
                     ((v_ou - values[i]) / values[i]).abs() < 1e-6,
                     "closed form vs spec table"
                 );
-                let e = r.dynamics[i].moments[j].estimate();
+                let e = r[i].moments.at[j].estimate();
                 let what = format!("O2 {} ρ={rho} t={t}", kind.name());
                 within(
                     &what,
@@ -145,8 +145,8 @@ fn o2_msd_from_the_saddle() {
 // ---------------------------------------------------------------------------------------------------- O5
 
 /// Mean exit time with its SE (all paths must have exited).
-fn mean_exit(r: &samsde::ensemble::RunStats, i: usize) -> (f64, f64) {
-    let e = r.dynamics[i].exit.as_ref().unwrap().estimate();
+fn mean_exit(r: &Stats, i: usize) -> (f64, f64) {
+    let e = r[i].exit.as_ref().unwrap().estimate();
     assert_eq!(e.censored, 0, "horizon too short");
     assert_eq!(e.estimator, "mean");
     (e.mean_time.unwrap(), e.mean_time_stderr.unwrap())
@@ -256,7 +256,7 @@ fn o6_basin_probabilities() {
         p.basins = vec![vec![-1.0], vec![1.0]];
         p.basin_radius = 0.05;
         let r = run(&ens(n, 606), &entries, &p, 20.0);
-        let b = &r.dynamics[0].basins;
+        let b = &r[0].basins;
         assert_eq!(
             b.attractors[0] + b.attractors[1],
             n,
@@ -282,7 +282,7 @@ fn o6_basin_probabilities() {
     p.basins = vec![vec![0.0, -1.0], vec![0.0, 1.0]];
     p.basin_radius = 0.3;
     let r = run(&ens(n, 616), &entries, &p, t_end);
-    let b = &r.dynamics[0].basins;
+    let b = &r[0].basins;
     assert_eq!(b.attractors[0] + b.attractors[1], n, "{b:?}");
     let theory = exit_probability_right(|y| y - y * y * y, |_| s2, -0.7, 0.7, 0.05, GRID).unwrap();
     let wide = exit_probability_right(|y| y - y * y * y, |_| s2, -1.0, 1.0, 0.05, GRID).unwrap();
@@ -320,7 +320,7 @@ fn o11_momentum_variance() {
         let sp = DynamicsSpec::new(Sgd, eta).momentum(mu);
         let entries = vec![entry("SHB", &sp, &m, dt, t, 2)];
         let r = run(&ens(n, 1100), &entries, &plan(vec![0.0]), t);
-        let e = r.dynamics[0].moments[1].estimate();
+        let e = r[0].moments.at[1].estimate();
         let v = e.cov[0][0];
         let se = cov_se(&e.cov, 0, 0, n);
         within(
@@ -335,7 +335,7 @@ fn o11_momentum_variance() {
         let sp = DynamicsSpec::new(SgdDiscrete, eta).momentum(mu);
         let entries = vec![entry("HB", &sp, &m, dt, t, 2)];
         let r = run(&ens(n, 1101), &entries, &plan(vec![0.0]), t);
-        let e = r.dynamics[0].moments[1].estimate();
+        let e = r[0].moments.at[1].estimate();
         let steps = (t / eta).round() as usize;
         let (mean, cov) = heavy_ball_discrete_moments(&a, &s_g, eta, mu, &DVector::zeros(1), steps).unwrap();
         let se = cov_se(&e.cov, 0, 0, n);
@@ -368,7 +368,7 @@ fn o12_minibatch_sam_trapping() {
         let m = model(quad1(-2.0), n0(sigma, 1.0));
         let entries = vec![entry("SAM", &spec(SamDiscrete, eta, 0.1), &m, eta, t_end, 2)];
         let r = run(&ens(n, 1200), &entries, &p, t_end);
-        let ex = r.dynamics[0].exit.as_ref().unwrap();
+        let ex = r[0].exit.as_ref().unwrap();
         assert_eq!(ex.total(), n);
         let f = ex.exited.n as f64 / n as f64;
         eprintln!("O12 σ_B = {sigma}: escaped fraction {f:.4}");

@@ -1,7 +1,9 @@
 //! `samsde paper --quick` end to end: REPORT.md is written, its E1 and E2 rows all say "yes", and every figure
 //! it lists decodes as a PNG.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{assert_figure, bin, scratch};
 use std::path::PathBuf;
 
 /// The agreement cells of the table rows of section `id` ("yes"/"no").
@@ -23,27 +25,10 @@ fn verdicts(report: &str, id: &str) -> Vec<String> {
         .collect()
 }
 
-fn decode_png(path: &std::path::Path) -> (u32, u32) {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let dec = png::Decoder::new(std::io::BufReader::new(f));
-    let mut reader = dec.read_info().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader
-        .next_frame(&mut buf)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (info.width, info.height)
-}
-
 #[test]
 fn paper_quick_writes_report_with_e1_e2_agreeing_and_png_figures() {
-    let out: PathBuf = std::env::temp_dir().join(format!("samsde-paper-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let assert = Command::cargo_bin("samsde")
-        .unwrap()
-        .args(["paper", "--quick", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    let out = scratch("paper");
+    let assert = bin().args(["paper", "--quick", "--out"]).arg(&out).assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     let report_path = out.join("REPORT.md");
     assert!(report_path.is_file(), "no REPORT.md; stdout:\n{stdout}");
@@ -57,7 +42,7 @@ fn paper_quick_writes_report_with_e1_e2_agreeing_and_png_figures() {
             "{id} rows must all agree: {v:?}\n{report}"
         );
     }
-    // Every figure printed exists and decodes as a PNG of the plot module's size.
+    // Every figure printed exists and is a real figure (a PNG of the plot module's size, not blank).
     let figs: Vec<PathBuf> = stdout
         .lines()
         .map(str::trim)
@@ -66,7 +51,7 @@ fn paper_quick_writes_report_with_e1_e2_agreeing_and_png_figures() {
         .collect();
     assert!(figs.len() >= 8, "expected the study's figures, got {figs:?}");
     for f in &figs {
-        assert_eq!(decode_png(f), (1200, 800), "{}", f.display());
+        assert_figure(f);
     }
     for name in [
         "e1_beale_trajectories.png",

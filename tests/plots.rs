@@ -1,46 +1,15 @@
 //! Figures rendered from a synthetic report: every PNG decodes with the expected size and is not blank;
 //! degenerate data (NaN, empty, single points, zero ranges, d = 1, d = 3) does not panic.
 
+mod common;
+
+use common::{assert_figure, scratch};
 use samsde::model::landscape::Quadratic;
-use samsde::plot::{render_all, sweep};
+use samsde::plot::chart::{self, Figure, Mark, Series};
+use samsde::plot::phase::phase_diagram;
+use samsde::plot::render_all;
 use samsde::report::*;
 use samsde::stats::{BasinEstimate, ExitEstimate};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("samsde-plots-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Decodes the PNG and checks size and that it is not blank.
-fn check_png(path: &Path, size: (u32, u32)) {
-    let decoder = png::Decoder::new(File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), size, "{}", path.display());
-    assert_eq!(info.bit_depth, png::BitDepth::Eight);
-    let ch = info.color_type.samples();
-    let px = &buf[..info.buffer_size()];
-    let mut colours = std::collections::HashSet::new();
-    let mut non_white = 0usize;
-    for p in px.chunks(ch) {
-        colours.insert(p.to_vec());
-        if p[..3.min(ch)].iter().any(|&v| v != 255) {
-            non_white += 1;
-        }
-    }
-    let total = (info.width * info.height) as usize;
-    assert!(colours.len() > 10, "{}: only {} colours", path.display(), colours.len());
-    assert!(
-        non_white * 100 > total,
-        "{}: only {non_white} of {total} pixels are not white",
-        path.display()
-    );
-}
 
 /// Small deterministic generator (LCG + Box–Muller) so the test needs no extra crates.
 struct Gen(u64);
@@ -257,7 +226,7 @@ const NAMES: [&str; 5] = [
 
 #[test]
 fn render_all_writes_every_figure() {
-    let dir = temp_dir("all");
+    let dir = scratch("plots-all");
     let report = synthetic_report();
     let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
     let written = render_all(&report, Some(&f), &dir).unwrap();
@@ -267,7 +236,7 @@ fn render_all_writes_every_figure() {
         .collect();
     assert_eq!(names, NAMES);
     for p in &written {
-        check_png(p, (1200, 800));
+        assert_figure(p);
     }
     if std::env::var_os("SAMSDE_KEEP_PLOTS").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -277,32 +246,37 @@ fn render_all_writes_every_figure() {
 }
 
 #[test]
-fn sweep_line_and_phase_diagram() {
-    let dir = temp_dir("sweep");
-    let series: Vec<(String, Vec<sweep::SweepPoint>)> = ["SGD", "USAM", "SAM"]
+fn line_chart_and_phase_diagram() {
+    let dir = scratch("plots-sweep");
+    let mut series: Vec<Series> = ["SGD", "USAM", "SAM"]
         .iter()
         .enumerate()
         .map(|(k, l)| {
-            let pts = (0..8)
+            let pts: Vec<(f64, f64, f64, f64)> = (0..8)
                 .map(|i| {
                     let rho = 0.1 * i as f64;
                     let y = 1.0 / (1.0 + (k as f64 + 1.0) * rho);
                     (rho, y, y - 0.05, y + 0.05)
                 })
                 .collect();
-            (l.to_string(), pts)
+            Series::measured(*l, k, &pts)
         })
         .collect();
+    let closed: Vec<(f64, f64)> = (0..=70)
+        .map(|i| (0.01 * i as f64, 1.0 / (1.0 + 0.01 * i as f64)))
+        .collect();
+    series.push(Series::new("closed form", 0, Mark::Dashed, closed));
     let p = dir.join("sweep.png");
-    sweep::sweep_line(
-        &p,
-        "radius ρ",
-        &series,
-        "escape probability",
-        "quadratic saddle: escape vs ρ",
-    )
-    .unwrap();
-    check_png(&p, (1200, 800));
+    let fig = Figure {
+        title: "quadratic saddle: escape vs ρ".into(),
+        x_label: "radius ρ".into(),
+        y_label: "escape probability".into(),
+        hlines: vec![0.5],
+        series,
+        ..Figure::default()
+    };
+    chart::render(&fig, &p).unwrap();
+    assert_figure(&p);
 
     let xs: Vec<f64> = (0..20).map(|i| 0.01 + 0.01 * i as f64).collect();
     let ys: Vec<f64> = (0..15).map(|i| 0.1 * i as f64).collect();
@@ -316,7 +290,7 @@ fn sweep_line_and_phase_diagram() {
         .collect();
     let boundary = |eta: f64| 20.0 * eta;
     let p = dir.join("phase.png");
-    sweep::phase_diagram(
+    phase_diagram(
         &p,
         "learning rate η",
         "radius ρ",
@@ -327,7 +301,7 @@ fn sweep_line_and_phase_diagram() {
         "USAM at a saddle: P(escape)",
     )
     .unwrap();
-    check_png(&p, (1200, 800));
+    assert_figure(&p);
     if std::env::var_os("SAMSDE_KEEP_PLOTS").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -335,7 +309,7 @@ fn sweep_line_and_phase_diagram() {
 
 #[test]
 fn degenerate_data_does_not_panic() {
-    let dir = temp_dir("degenerate");
+    let dir = scratch("plots-degenerate");
     // Empty report: nothing applies, nothing written.
     let mut empty = synthetic_report();
     empty.moments.clear();
@@ -381,17 +355,14 @@ fn degenerate_data_does_not_panic() {
     }
     render_all(&flat, Some(&f), &dir).unwrap();
 
-    // Sweeps with nothing finite.
-    sweep::sweep_line(
-        &dir.join("s.png"),
-        "ρ",
-        &[("a".into(), vec![(f64::NAN, 1.0, 0.0, 2.0)])],
-        "y",
-        "t",
-    )
-    .unwrap();
-    sweep::sweep_line(&dir.join("s0.png"), "ρ", &[], "y", "t").unwrap();
-    sweep::phase_diagram(
+    // Charts with nothing finite, or nothing at all.
+    let nan = Figure {
+        series: vec![Series::measured("a", 0, &[(f64::NAN, 1.0, 0.0, 2.0)])],
+        ..Figure::default()
+    };
+    chart::render(&nan, &dir.join("s.png")).unwrap();
+    chart::render(&Figure::default(), &dir.join("s0.png")).unwrap();
+    phase_diagram(
         &dir.join("p.png"),
         "η",
         "ρ",
@@ -402,14 +373,14 @@ fn degenerate_data_does_not_panic() {
         "t",
     )
     .unwrap();
-    sweep::phase_diagram(&dir.join("p2.png"), "η", "ρ", &[0.1, 0.2], &[0.2], &[], None, "t").unwrap();
-    assert!(sweep::phase_diagram(&dir.join("p3.png"), "η", "ρ", &[], &[0.2], &[], None, "t").is_err());
+    phase_diagram(&dir.join("p2.png"), "η", "ρ", &[0.1, 0.2], &[0.2], &[], None, "t").unwrap();
+    assert!(phase_diagram(&dir.join("p3.png"), "η", "ρ", &[], &[0.2], &[], None, "t").is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn dimension_one_and_three() {
-    let dir = temp_dir("dims");
+    let dir = scratch("plots-dims");
     // d = 1: no trajectories or cloud.
     let mut one = synthetic_report();
     one.summary.variables = vec!["x".into()];
@@ -438,7 +409,7 @@ fn dimension_one_and_three() {
     let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
     let w = render_all(&three, Some(&f), &dir).unwrap();
     assert_eq!(w.len(), 5);
-    check_png(&dir.join("trajectories.png"), (1200, 800));
-    check_png(&dir.join("cloud.png"), (1200, 800));
+    assert_figure(&dir.join("trajectories.png"));
+    assert_figure(&dir.join("cloud.png"));
     let _ = std::fs::remove_dir_all(&dir);
 }

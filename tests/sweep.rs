@@ -2,8 +2,10 @@
 //! (valid, non-blank PNGs) and the 95 % interval columns; a 2-axis sweep writes `phase_<label>.png`;
 //! `samsde plot` on a sweep folder re-renders the figures from `sweep.json` without simulating.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{assert_figure, bin, scratch};
+use std::path::Path;
 
 const SMALL: &str = r#"name = "small"
 [landscape]
@@ -43,43 +45,9 @@ const LINE_FIGS: [&str; 4] = [
     "sweep_escape.png",
 ];
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("samsde-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_samsde"))
-}
-
-/// Decodes a PNG and checks that it is a real figure: 1200×800, with a share of non-white pixels and
-/// more than a handful of distinct colours.
-fn assert_figure(p: &Path) {
-    let file = std::fs::File::open(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let mut reader = png::Decoder::new(file).read_info().expect("png header");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("png frame");
-    assert_eq!((info.width, info.height), (1200, 800), "{}", p.display());
-    let n = info.color_type.samples();
-    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(n).collect();
-    let ink = px.iter().filter(|c| c.iter().take(3).any(|&v| v < 200)).count();
-    assert!(
-        ink * 100 > px.len(),
-        "{}: almost blank ({ink} of {})",
-        p.display(),
-        px.len()
-    );
-    let mut colours: Vec<&[u8]> = px.clone();
-    colours.sort();
-    colours.dedup();
-    assert!(colours.len() > 8, "{}: only {} colours", p.display(), colours.len());
-}
-
 #[test]
 fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
-    let d = scratch("one");
+    let d = scratch("sweep-one");
     let m = d.join("model.toml");
     std::fs::write(&m, SMALL).expect("model");
     let out = d.join("sw");
@@ -146,7 +114,7 @@ fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
 
 #[test]
 fn two_axis_sweep_writes_phase_diagram_and_plot_rerenders_it() {
-    let d = scratch("two");
+    let d = scratch("sweep-two");
     let m = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/rho_batch_phase.toml");
     let out = d.join("phase");
     bin()

@@ -6,6 +6,8 @@
 //!    eigenvalues: all positive → minimum, all negative → maximum, otherwise an index-k saddle with k negative
 //!    eigenvalues; any eigenvalue indistinguishable from 0 → degenerate.
 //! 3. [`find_all`] runs both from many starts (e.g. [`grid_starts`]), merges duplicates and sorts by value.
+//! 4. [`choose_saddle`] picks the point a run is centred on, [`default_basins`] the minima that are its
+//!    default attractors.
 //!
 //! This runs once per experiment, before the simulation, so it allocates freely and uses nalgebra.
 
@@ -372,4 +374,93 @@ pub fn grid_starts(lo: &[f64], hi: &[f64], per_axis: usize) -> Result<Vec<Vec<f6
             p
         })
         .collect())
+}
+
+/// A `saddle.point` must satisfy ‖∇f‖ ≤ this to be accepted as a critical point.
+pub const SADDLE_POINT_TOL: f64 = 1e-6;
+/// Half-width of the box of Newton starts around the saddle used to find the default basins.
+pub const BASIN_SEARCH_HALF_WIDTH: f64 = 3.0;
+/// Upper bound on the number of grid starts used to find the default basins.
+pub const BASIN_SEARCH_MAX_STARTS: usize = 2000;
+/// Duplicate critical points closer than this are merged.
+pub const MERGE_RADIUS: f64 = 1e-4;
+
+/// The point the analysis is centred on, classified: `point` as given (it must be critical, ‖∇f‖ ≤
+/// [`SADDLE_POINT_TOL`]); else Newton's method from `guess`, else from the landscape's known saddle, else
+/// from `fallback` (e.g. a quadratic's centre), else from the origin. Errors name `saddle.point` or carry
+/// Newton's failure.
+pub fn choose_saddle(
+    l: &dyn Landscape,
+    point: Option<&[f64]>,
+    guess: Option<&[f64]>,
+    fallback: Option<&[f64]>,
+) -> Result<CriticalPoint> {
+    let d = l.dim();
+    let x = if let Some(p) = point {
+        let mut g = vec![0.0; d];
+        l.gradient(p, &mut g);
+        let gn = linalg::norm(&g);
+        if gn > SADDLE_POINT_TOL {
+            return Err(Error::invalid(
+                "saddle.point",
+                format!("{p:?} (not a critical point: ‖∇f‖ = {gn:.3e})"),
+                "use saddle.guess to let Newton's method find the nearby critical point",
+            ));
+        }
+        p.to_vec()
+    } else {
+        let guess = match guess {
+            Some(g) => g.to_vec(),
+            None => l
+                .known_points()
+                .into_iter()
+                .find(|(name, _)| name.contains("saddle"))
+                .map(|(_, x)| x)
+                .or_else(|| fallback.filter(|c| c.len() == d).map(<[f64]>::to_vec))
+                .unwrap_or_else(|| vec![0.0; d]),
+        };
+        newton(l, &guess, DEFAULT_TOL, DEFAULT_MAX_ITER).map_err(|e| match e {
+            Error::NoConvergence(m) => Error::NoConvergence(format!("from {guess:?}: {m}")),
+            e => e,
+        })?
+    };
+    classify(l, &x)
+}
+
+/// The default attractors: the minima found by Newton's method from a grid of starts in a box of half-width
+/// [`BASIN_SEARCH_HALF_WIDTH`] around the saddle (at most [`BASIN_SEARCH_MAX_STARTS`]) and from the
+/// landscape's known points, plus known minima Newton did not reach; labelled `minimum_1`, `minimum_2`, ….
+pub fn default_basins(l: &dyn Landscape, saddle: &[f64]) -> Vec<(String, Vec<f64>)> {
+    let d = l.dim();
+    let mut per_axis = 1usize;
+    while (per_axis + 1)
+        .checked_pow(d as u32)
+        .is_some_and(|n| n <= BASIN_SEARCH_MAX_STARTS)
+        && per_axis < 41
+    {
+        per_axis += 1;
+    }
+    let lo: Vec<f64> = saddle.iter().map(|s| s - BASIN_SEARCH_HALF_WIDTH).collect();
+    let hi: Vec<f64> = saddle.iter().map(|s| s + BASIN_SEARCH_HALF_WIDTH).collect();
+    let mut starts = grid_starts(&lo, &hi, per_axis).unwrap_or_default();
+    let known = l.known_points();
+    starts.extend(known.iter().map(|(_, x)| x.clone()));
+    let found = find_all(l, &starts, DEFAULT_TOL, DEFAULT_MAX_ITER, MERGE_RADIUS).unwrap_or_default();
+    let mut pts: Vec<Vec<f64>> = found
+        .into_iter()
+        .filter(|p| p.kind == CriticalKind::Minimum)
+        .map(|p| p.x)
+        .collect();
+    for (name, x) in &known {
+        let near = pts
+            .iter()
+            .any(|p| p.iter().zip(x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() < MERGE_RADIUS);
+        if name.contains("minimum") && !near {
+            pts.push(x.clone());
+        }
+    }
+    pts.into_iter()
+        .enumerate()
+        .map(|(i, x)| (format!("minimum_{}", i + 1), x))
+        .collect()
 }

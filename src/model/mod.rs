@@ -38,7 +38,7 @@ impl Model {
                     return Err(Error::invalid(
                         "noise.kind",
                         "finite_sum",
-                        &format!(
+                        format!(
                             "finite_sum noise needs the per-sample losses of the landscape, and `{}` has none",
                             landscape.name()
                         ),

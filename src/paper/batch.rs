@@ -1,28 +1,19 @@
 //! Batch size (math spec §4.3, O12): mini-batch discrete SAM on the 1-D saddle f = −y² (a = 2, ρ = 0.1,
 //! η = 0.01, N3 noise σ_B, t = 30) escapes |y| > 1 only when σ_B exceeds √(2/π)ρa = 0.1596, i.e. large
-//! batches make the saddle attracting. A sweep over σ_B (`noise.sigma`) of `o12_batch.toml`, plotted with
-//! [`sweep_line`](crate::plot::sweep::sweep_line).
+//! batches make the saddle attracting. A sweep over σ_B (`noise.sigma`) of `o12_batch.toml`; the figure is the
+//! escape fraction with Clopper–Pearson 95 % intervals beside the spec's table.
 
-use super::{Options, Row, Section, load, run_exp};
+use super::{Options, Row, Section, sweep};
 use crate::error::Result;
-use crate::plot::sweep::{SweepPoint, sweep_line};
+use crate::plot::chart::{self, Figure, Series};
+use crate::stats::clopper_pearson;
+use crate::sweep::Axis;
 use crate::theory::attraction::minibatch_sam_threshold;
 use std::path::Path;
 
 const MODEL: &str = "o12_batch.toml";
 /// Paths of the spec's Monte-Carlo table.
 const SPEC_PATHS: f64 = 20000.0;
-
-/// Wilson 95 % interval of k successes out of n.
-pub fn wilson(k: u64, n: u64) -> (f64, f64) {
-    let n = n.max(1) as f64;
-    let p = k as f64 / n;
-    let z = 1.96f64;
-    let d = 1.0 + z * z / n;
-    let c = (p + z * z / (2.0 * n)) / d;
-    let h = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
-    ((c - h).max(0.0), (c + h).min(1.0))
-}
 
 /// Runs the claim.
 pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
@@ -45,16 +36,23 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     }
     let paths = opt.pick(2000u64, 20000);
     let thr = minibatch_sam_threshold(2.0, 0.1)?;
-    let mut frac = Vec::new();
-    for s in &sigmas {
-        let exp = load(MODEL, &[format!("noise.sigma={s}"), format!("ensemble.paths={paths}")])?;
-        let rep = run_exp(&exp, opt)?;
-        let (k, n) = rep.summary.dynamics[0]
-            .exit
-            .as_ref()
-            .map_or((0, paths), |e| (e.exited, e.exited + e.censored));
-        frac.push((*s, k, n));
-    }
+    let (_, reports) = sweep(
+        MODEL,
+        &[format!("ensemble.paths={paths}")],
+        vec![Axis::numbers("noise.sigma", &sigmas)],
+        opt,
+    )?;
+    let frac: Vec<(f64, u64, u64)> = sigmas
+        .iter()
+        .zip(&reports)
+        .map(|(s, rep)| {
+            let (k, n) = rep.summary.dynamics[0]
+                .exit
+                .as_ref()
+                .map_or((0, paths), |e| (e.exited, e.exited + e.censored));
+            (*s, k, n)
+        })
+        .collect();
     sec.notes.push(format!(
         "A-SAM with one N3 batch per step for both gradients, f = −y², ρ = 0.1, η = 0.01, 3000 steps from the \
          saddle, {paths} paths per σ_B; escape = |y| reaches 1. Threshold √(2/π)ρa = {thr:.6}."
@@ -85,24 +83,28 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         format!("every σ_B with fraction < ½ lies below every σ_B with fraction > ½, and {thr:.4} ∈ [{lo}, {hi}]"),
         lo < hi && (lo..=hi).contains(&thr),
     ));
-    let pts: Vec<SweepPoint> = frac
+    let pts: Vec<(f64, f64, f64, f64)> = frac
         .iter()
         .map(|&(s, k, n)| {
-            let (a, b) = wilson(k, n);
-            (s, k as f64 / n as f64, a, b)
+            let [lo, hi] = clopper_pearson(k, n);
+            (s, k as f64 / n as f64, lo, hi)
         })
         .collect();
-    let spec: Vec<SweepPoint> = table.iter().map(|&(s, p)| (s, p, f64::NAN, f64::NAN)).collect();
+    let spec: Vec<(f64, f64, f64, f64)> = table.iter().map(|&(s, p)| (s, p, f64::NAN, f64::NAN)).collect();
     let p = figs.join("o12_batch.png");
-    sweep_line(
+    chart::render(
+        &Figure {
+            title: format!("Mini-batch SAM at the saddle f = −y²: escape vs σ_B (threshold √(2/π)ρa = {thr:.4})"),
+            x_label: "σ_B (batch noise; σ_B = σ₁/√B)".into(),
+            y_label: "P(|y| reaches 1 by t = 30)".into(),
+            pad: (0.05, 0.08),
+            series: vec![
+                Series::measured("A-SAM simulated (95 % Clopper–Pearson CI)", 0, &pts),
+                Series::measured("spec O12 table", 1, &spec),
+            ],
+            ..Figure::default()
+        },
         &p,
-        "σ_B (batch noise; σ_B = σ₁/√B)",
-        &[
-            ("A-SAM simulated (95 % Wilson CI)".to_string(), pts),
-            ("spec O12 table".to_string(), spec),
-        ],
-        "P(|y| reaches 1 by t = 30)",
-        &format!("Mini-batch SAM at the saddle f = −y²: escape vs σ_B (threshold √(2/π)ρa = {thr:.4})"),
     )?;
     sec.figures.push(p);
     Ok(sec)

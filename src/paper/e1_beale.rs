@@ -1,15 +1,14 @@
 //! E1 (math spec §7; Kim et al. Fig. 1): GD vs discrete normalised SAM with ρ ∈ {0.1, 0.5, 1.0} on the Beale
 //! function from (1, 2) with η = 1e-4. The trajectory figure comes from a [`Report`](crate::report::Report)
 //! of `e1_beale.toml` through [`plot::trajectories`](crate::plot::trajectories); the grad-cos and w^p
-//! figures and the trapping threshold in ρ (bisection) step the model file's `SAM_r05` optimizer directly.
+//! figures and the trapping threshold in ρ (bisection) step the model file's `SAM_r05` optimizer by hand.
 
-use super::figure::{self, Figure, Mark, Series};
-use super::{Options, Row, Section, bisect, discrete, dyn_index, load, run_exp};
+use super::{Options, Row, Section, bisect, dyn_index, load, run_exp, stepper};
 use crate::brownian::path_rng;
 use crate::error::Result;
 use crate::linalg;
 use crate::model::landscape::beale;
-use crate::stepper::Discrete;
+use crate::plot::chart::{self, Figure, Mark, Series};
 use crate::stepper::Stepper;
 use std::path::Path;
 
@@ -26,7 +25,7 @@ fn dist(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Steps `st` `n` times from `x0`, calling `each(k, x_before_step_k)` for k = 0..n; returns the end point.
-fn walk(st: &Discrete, x0: &[f64], n: usize, mut each: impl FnMut(usize, &[f64])) -> Vec<f64> {
+fn walk(st: &dyn Stepper, x0: &[f64], n: usize, mut each: impl FnMut(usize, &[f64])) -> Vec<f64> {
     let mut s = st.scratch();
     let mut rng = path_rng(0, 0);
     let mut x = x0.to_vec();
@@ -44,9 +43,9 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     let rep = run_exp(&exp, opt)?;
     let l = exp.model.landscape().clone();
     let (min, sad) = (beale::MINIMUM, beale::SADDLE);
-    let x0 = exp.config.ensemble.x0.clone().unwrap_or_else(|| vec![1.0, 2.0]);
-    let eta = exp.config.dynamics[0].lr;
-    let steps = (exp.config.solver.t_end / eta).round() as usize;
+    let x0 = exp.plan.start.clone();
+    let eta = exp.meta[0].spec.lr;
+    let steps = (exp.t_end / eta).round() as usize;
     sec.notes.push(format!(
         "Deterministic discrete optimizers (noise σ₁ = 0), η = {eta}, {steps} steps from ({}, {}); ε = 1e−16 in \
          ‖∇f‖ + ε as in the official code. The spec's code step is η = 1.25e−5; the brief and the notes use 1e−4.",
@@ -95,14 +94,9 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     ));
 
     // Gradient cosine and arrival, ρ = 0.5.
-    let sam = discrete(&exp, "SAM_r05", None)?;
+    let sam = stepper(&exp, "SAM_r05", None)?;
     let rho = 0.5;
-    let eps = exp
-        .config
-        .dynamics
-        .iter()
-        .find(|d| d.label == "SAM_r05")
-        .map_or(1e-16, |d| d.epsilon);
+    let eps = exp.meta[exp.dynamics_index("SAM_r05")?].spec.epsilon;
     let mut g = vec![0.0; 2];
     let mut gp = vec![0.0; 2];
     let mut wp = vec![0.0; 2];
@@ -119,7 +113,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     let mut arrival = None;
     let mut wps = Vec::new();
     let mut ws = Vec::new();
-    walk(&sam, &x0, COS_STEPS, |k, w| {
+    walk(sam.as_ref(), &x0, COS_STEPS, |k, w| {
         let c = perturbed(w, &mut g, &mut gp, &mut wp);
         cos.push((k as f64, c));
         if arrival.is_none() && dist(w, &sad) < 0.01 {
@@ -158,7 +152,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         lo < -0.9 && hi > 0.9,
     ));
     let p = figs.join("e1_grad_cos.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: format!("Beale, SAM ρ = 0.5, η = {eta}: cos(∇f(w_t), ∇f(w_t^p))"),
             x_label: "step t".into(),
@@ -175,10 +169,10 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
 
     // The same at the official code's step η = 1.25e−5 (the spec's w^p numbers).
     let code = load(MODEL, &["dynamics.SAM_r05.lr=1.25e-5".to_string()])?;
-    let code_sam = discrete(&code, "SAM_r05", None)?;
+    let code_sam = stepper(&code, "SAM_r05", None)?;
     let mut wps_code = Vec::new();
     let mut ws_code = Vec::new();
-    walk(&code_sam, &x0, 5008, |k, w| {
+    walk(code_sam.as_ref(), &x0, 5008, |k, w| {
         if k >= 5000 {
             perturbed(w, &mut g, &mut gp, &mut wp);
             wps_code.push((wp[0], wp[1]));
@@ -220,7 +214,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         ));
     }
     let p = figs.join("e1_wp.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: format!("Beale, SAM ρ = 0.5: w_t and w_t^p for t = 5000…5007 (η = {eta})"),
             x_label: "x".into(),
@@ -233,6 +227,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
                 Series::new("w_t^p = w_t + ρ∇f/‖∇f‖", 2, Mark::LinePoints, wps),
                 Series::new("w_t", 0, Mark::Points, ws),
             ],
+            ..Figure::default()
         },
         &p,
     )?;
@@ -241,8 +236,8 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     // Trapping threshold in ρ by bisection.
     let iters = opt.pick(16, 22);
     let trapped = |r: f64| {
-        let st = discrete(&exp, "SAM_r05", Some(r)).expect("SAM_r05 is a discrete optimizer");
-        let x = walk(&st, &x0, STEPS, |_, _| {});
+        let st = stepper(&exp, "SAM_r05", Some(r)).expect("SAM_r05 with ρ in (0.1, 0.5) is valid");
+        let x = walk(st.as_ref(), &x0, STEPS, |_, _| {});
         dist(&x, &sad) < TRAP_RADIUS
     };
     let ok_ends = !trapped(0.1) && trapped(0.5);

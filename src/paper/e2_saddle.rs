@@ -2,11 +2,10 @@
 //! GD escapes along y, SAM ρ = 0.5 is trapped on the O4 2-cycle; the critical ρ by bisection, for the
 //! discrete optimizer and for the S-SAM-ODE flow b = −(Hx + ρH²x/‖Hx‖).
 
-use super::figure::{self, Figure, Mark, Series};
-use super::{Options, Row, Section, bisect, discrete, dyn_index, load, run_exp, sci};
+use super::{Options, Row, Section, bisect, dyn_index, load, run_exp, sci, stepper};
 use crate::brownian::path_rng;
 use crate::error::Result;
-use crate::stepper::Stepper;
+use crate::plot::chart::{self, Figure, Mark, Series};
 use crate::theory::attraction;
 use std::path::Path;
 
@@ -49,9 +48,9 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     );
     let exp = load(MODEL, &[])?;
     let rep = run_exp(&exp, opt)?;
-    let x0 = exp.config.ensemble.x0.clone().unwrap_or_else(|| vec![-3.0, -0.01]);
-    let eta = exp.config.dynamics[0].lr;
-    let steps = (exp.config.solver.t_end / eta).round() as usize;
+    let x0 = exp.plan.start.clone();
+    let eta = exp.meta[0].spec.lr;
+    let steps = (exp.t_end / eta).round() as usize;
     sec.notes.push(format!(
         "Deterministic discrete optimizers, float64 (the paper's code is float32), {steps} steps, ε = 1e−16."
     ));
@@ -82,7 +81,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     // Critical ρ: the discrete optimizer enters the disk r < ρ within the run.
     let iters = opt.pick(18, 24);
     let enters = |rho: f64| {
-        let st = discrete(&exp, "SAM", Some(rho)).expect("SAM is a discrete optimizer");
+        let st = stepper(&exp, "SAM", Some(rho)).expect("SAM with ρ in (0.01, 0.5) is valid");
         let mut s = st.scratch();
         let mut rng = path_rng(0, 0);
         let mut x = x0.clone();
@@ -131,7 +130,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         series.push(Series::new(name, i, Mark::LinePoints, pts));
     }
     let p = figs.join("e2_trajectories.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: "f = x² − y² from (−3, −0.01), η = 0.01: GD escapes, SAM ρ = 0.5 is trapped".into(),
             x_label: "x".into(),
@@ -141,6 +140,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             vlines: vec![0.0],
             hlines: vec![0.0],
             series,
+            ..Figure::default()
         },
         &p,
     )?;

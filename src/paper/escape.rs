@@ -4,10 +4,11 @@
 //! is compared with the closed forms: O5's inverted-OU MFPT for SGD / USAM / K, O7's 1-D cusp MFPT (an upper
 //! reference for 2-D SAM) and O7's 2-D Monte-Carlo reference at ρ = 0.2.
 
-use super::figure::{self, Figure, Mark, Series};
-use super::{Options, Row, Section, dyn_index, load, run_exp};
+use super::{Options, Row, Section, dyn_index, sweep};
 use crate::error::{Error, Result};
+use crate::plot::chart::{self, Figure, Mark, Series};
 use crate::report::Report;
+use crate::sweep::Axis;
 use crate::theory::first_passage::{inverted_ou_mfpt, sam_cusp_mfpt};
 use std::path::Path;
 
@@ -52,25 +53,22 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     );
     let paths = opt.pick(1000, 4000);
     let t_end = opt.pick(150.0, 300.0);
+    let (sw, reports) = sweep(
+        MODEL,
+        &[format!("ensemble.paths={paths}"), format!("solver.t_end={t_end}")],
+        vec![
+            Axis::numbers("dynamics.USAM.rho", &rhos)
+                .and("dynamics.K.rho")
+                .and("dynamics.SAM.rho"),
+        ],
+        opt,
+    )?;
+    let dt = sw.experiments()[0].solver.dt;
     // results[k][label] = (mean, se, censored)
-    let mut results = Vec::new();
-    let mut dt = 0.0;
-    for rho in &rhos {
-        let exp = load(
-            MODEL,
-            &[
-                format!("dynamics.USAM.rho={rho}"),
-                format!("dynamics.K.rho={rho}"),
-                format!("dynamics.SAM.rho={rho}"),
-                format!("ensemble.paths={paths}"),
-                format!("solver.t_end={t_end}"),
-            ],
-        )?;
-        dt = exp.config.solver.dt;
-        let rep = run_exp(&exp, opt)?;
-        let r = LABELS.iter().map(|l| exit_time(&rep, l)).collect::<Result<Vec<_>>>()?;
-        results.push(r);
-    }
+    let results = reports
+        .iter()
+        .map(|rep| LABELS.iter().map(|l| exit_time(rep, l)).collect::<Result<Vec<_>>>())
+        .collect::<Result<Vec<_>>>()?;
     sec.notes.push(format!(
         "f = x² − y², N1 with η = 0.01, B = 1 (s² = 0.02 per direction), start at the saddle, exit at |y| = 1 \
          (Brownian-bridge corrected), Euler–Maruyama dt = {dt}, {paths} paths per ρ, t_end = {t_end} (restricted \
@@ -200,7 +198,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         pts,
     ));
     let p = figs.join("escape_ratio.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: "Mean exit time from |y| < 1, ratio to SGD (f = x² − y², N1, s² = 0.02)".into(),
             x_label: "ρ".into(),

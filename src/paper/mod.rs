@@ -13,23 +13,25 @@
 //! | [`momentum`] | momentum (O11): S-HB variance vs μ | `o11_momentum.toml` |
 //! | [`batch`] | batch size (O12): mini-batch SAM escape fraction vs σ_B | `o12_batch.toml` |
 //!
-//! Everything runs through the library ([`Experiment`] and the steppers); nothing shells out.
+//! Claims only: every run goes through the library — a single run through [`Experiment`] and
+//! [`crate::report::run`], a parameter scan through [`crate::sweep::Sweep`], a discrete optimizer stepped by
+//! hand through the dynamics builder ([`stepper`]) — and every figure through [`crate::plot`]. Nothing
+//! shells out.
 
 pub mod batch;
 pub mod e1_beale;
 pub mod e2_saddle;
 pub mod escape;
-pub mod figure;
 pub mod momentum;
 pub mod report;
 pub mod thm1;
 pub mod thm2;
 
-use crate::config::Source;
 use crate::error::{Error, Result};
-use crate::experiment::Experiment;
-use crate::report::Report;
-use crate::stepper::{Discrete, DiscreteKind};
+use crate::report::{Report, output};
+use crate::setup::{Experiment, Source, build};
+use crate::stepper::Stepper;
+use crate::sweep::{Axis, Sweep};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -158,42 +160,43 @@ pub fn model_text(name: &str) -> Result<&'static str> {
         .ok_or_else(|| Error::Usage(format!("no embedded paper model {name}")))
 }
 
-/// Loads embedded model `name` with `key=value` overrides.
-pub fn load(name: &str, sets: &[String]) -> Result<Experiment> {
+/// Embedded model `name` with `key=value` overrides.
+pub fn source(name: &str, sets: &[String]) -> Result<Source> {
     let mut src = Source::parse(&format!("models/paper/{name}"), model_text(name)?)?;
     for s in sets {
         src.set(s)?;
     }
-    Experiment::load(&src)
+    Ok(src)
+}
+
+/// Loads embedded model `name` with `key=value` overrides.
+pub fn load(name: &str, sets: &[String]) -> Result<Experiment> {
+    Experiment::load(&source(name, sets)?)
 }
 
 /// Runs an experiment quietly.
 pub fn run_exp(exp: &Experiment, opt: &Options) -> Result<Report> {
-    exp.run(opt.threads, false)
+    crate::report::run(exp, opt.threads, false)
 }
 
-/// The discrete optimizer of the `[[dynamics]]` entry `label` of `exp`, with ρ replaced by `rho` when given.
-pub fn discrete(exp: &Experiment, label: &str, rho: Option<f64>) -> Result<Discrete> {
-    let d = exp
-        .config
-        .dynamics
-        .iter()
-        .find(|d| d.label == label)
-        .ok_or_else(|| Error::Usage(format!("{}: no dynamics labelled {label}", exp.file)))?;
-    let kind = match d.kind.as_str() {
-        "sgd_discrete" => DiscreteKind::Sgd,
-        "usam_discrete" => DiscreteKind::Usam,
-        "sam_discrete" => DiscreteKind::Sam,
-        k => return Err(Error::Usage(format!("{label}: {k} is not a discrete optimizer"))),
-    };
-    Ok(Discrete::new(
-        exp.model.clone(),
-        kind,
-        d.lr,
-        rho.unwrap_or(d.rho),
-        d.momentum,
-        d.epsilon,
-    ))
+/// Runs embedded model `name` (with the overrides `sets`) at every point of the grid `axes`, quietly;
+/// returns the reports in grid order (the last axis varies fastest).
+pub fn sweep(name: &str, sets: &[String], axes: Vec<Axis>, opt: &Options) -> Result<(Sweep, Vec<Report>)> {
+    let sw = Sweep::new(&source(name, sets)?, axes)?;
+    let reports = sw.run_reports(opt.threads, false)?;
+    Ok((sw, reports))
+}
+
+/// The stepper of the `[[dynamics]]` entry `label` of `exp`, with ρ replaced by `rho` when given, built by the
+/// dynamics builder (for stepping a deterministic optimizer by hand, e.g. in a bisection).
+pub fn stepper(exp: &Experiment, label: &str, rho: Option<f64>) -> Result<Box<dyn Stepper>> {
+    let m = &exp.meta[exp.dynamics_index(label)?];
+    let mut spec = m.spec.clone();
+    if let Some(r) = rho {
+        spec.rho = r;
+    }
+    let prefix = format!("dynamics.{label}");
+    Ok(build(&spec, &exp.model, &exp.solver, &exp.saddle.x, &prefix)?.stepper)
 }
 
 /// Index of dynamics `label` in a report.
@@ -228,26 +231,15 @@ pub fn pm(v: f64, se: f64) -> String {
     format!("{} ± {}", sci(v, 4), sci(se, 1))
 }
 
-/// Writes `text` to `path`.
-pub fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
 /// Runs every claim into `opt.out` and writes REPORT.md; returns its path and the figures.
 pub fn run(opt: &Options) -> Result<Outcome> {
     let out = &opt.out;
     let figs = out.join("figures");
     for d in [out.clone(), figs.clone(), out.join("models")] {
-        std::fs::create_dir_all(&d).map_err(|source| Error::Io {
-            path: d.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
     }
     for (name, text) in MODELS {
-        write(&out.join("models").join(name), text)?;
+        output::write_file(&out.join("models").join(name), text)?;
     }
     type Claim = fn(&Options, &Path) -> Result<Section>;
     let claims: [(&str, Claim); 7] = [
@@ -274,7 +266,7 @@ pub fn run(opt: &Options) -> Result<Outcome> {
         sections.push(s);
     }
     let report = out.join("REPORT.md");
-    write(&report, &report::markdown(opt, &sections))?;
+    output::write_file(&report, &report::markdown(opt, &sections))?;
     let figures = sections.iter().flat_map(|s| s.figures.clone()).collect();
     Ok(Outcome {
         report,

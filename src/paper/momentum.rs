@@ -3,9 +3,10 @@
 //! heavy ball, as a sweep over μ of `o11_momentum.toml`. Closed forms: the exact S-HB covariance
 //! ([`shb_linear`] + [`ou_moments`]) and the exact discrete heavy-ball moments.
 
-use super::figure::{self, Figure, Mark, Series};
-use super::{Options, Row, Section, dyn_index, load, pm, run_exp, sci};
+use super::{Options, Row, Section, dyn_index, pm, sci, sweep};
 use crate::error::Result;
+use crate::plot::chart::{self, Figure, Mark, Series};
+use crate::sweep::Axis;
 use crate::theory::kim::direction_variance;
 use crate::theory::momentum::{heavy_ball_discrete_moments, shb_linear};
 use crate::theory::ou::{LinearKind, ou_moments};
@@ -55,16 +56,22 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     let mus: Vec<f64> = opt.pick(vec![0.0, 0.5, 0.9], vec![0.0, 0.25, 0.5, 0.75, 0.9]);
     let paths = opt.pick(4000, 40000);
     let labels = ["SGD", "K", "A-SGD"];
+    let (_, reports) = sweep(
+        MODEL,
+        &[format!("ensemble.paths={paths}")],
+        vec![
+            Axis::numbers("dynamics.SGD.momentum", &mus)
+                .and("dynamics.K.momentum")
+                .and("dynamics.A-SGD.momentum"),
+        ],
+        opt,
+    )?;
     // var[k][i] = (var, se)
     let mut var = Vec::new();
-    for mu in &mus {
-        let mut sets: Vec<String> = labels.iter().map(|l| format!("dynamics.{l}.momentum={mu}")).collect();
-        sets.push(format!("ensemble.paths={paths}"));
-        let exp = load(MODEL, &sets)?;
-        let rep = run_exp(&exp, opt)?;
+    for rep in &reports {
         let mut row = Vec::new();
         for l in labels {
-            let d = &rep.summary.dynamics[dyn_index(&rep, l)?];
+            let d = &rep.summary.dynamics[dyn_index(rep, l)?];
             let v = d.final_moments.cov[1][1];
             let n = d.final_moments.n.max(2) as f64;
             row.push((v, v * (2.0 / (n - 1.0)).sqrt()));
@@ -153,7 +160,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         .collect();
     series.push(Series::new("discrete heavy ball exact", 2, Mark::Dashed, pts));
     let p = figs.join("o11_momentum.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: format!("Var y(t = {T}) along λ = −2 vs momentum μ (N1, η = {ETA}, B = {B})"),
             x_label: "momentum μ".into(),

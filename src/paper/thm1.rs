@@ -1,11 +1,13 @@
 //! Kim et al. Thm 1 (math spec §4.4, O3) from simulation: the saddle attracts USAM iff ρ > 1/|λ₋|. A grid
 //! over (ρ, |λ₋|) of `thm1_usam_phase.toml` runs (S-USAM with small isotropic noise, started at the saddle);
 //! each cell's trapping probability is the fraction of paths still inside the ball of radius 0.5 at t_end.
-//! Rendered with [`phase_diagram`](crate::plot::sweep::phase_diagram) with the line |λ₋| = 1/ρ.
+//! A 2-axis sweep (H, then ρ), rendered with [`phase_diagram`] with the line |λ₋| = 1/ρ.
 
-use super::{Options, Row, Section, load, run_exp};
+use super::{Options, Row, Section, sweep};
 use crate::error::Result;
-use crate::plot::sweep::phase_diagram;
+use crate::model::Noise;
+use crate::plot::phase::phase_diagram;
+use crate::sweep::Axis;
 use std::path::Path;
 
 const MODEL: &str = "thm1_usam_phase.toml";
@@ -22,36 +24,43 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     // Cell centres, offset so that no cell sits exactly on ρ|λ₋| = 1.
     let rhos: Vec<f64> = (0..n).map(|k| 2.0 * (k as f64 + 0.5) / n as f64).collect();
     let lams: Vec<f64> = (0..n).map(|k| 0.2 + 3.8 * (k as f64 + 0.37) / n as f64).collect();
+    let row = |a: f64, b: f64| toml::Value::Array(vec![toml::Value::Float(a), toml::Value::Float(b)]);
+    let hessians = lams
+        .iter()
+        .map(|lam| toml::Value::Array(vec![row(1.0, 0.0), row(0.0, -lam)]))
+        .collect();
+    let (sw, reports) = sweep(
+        MODEL,
+        &[format!("ensemble.paths={paths}")],
+        vec![
+            Axis::new("landscape.hessian", hessians),
+            Axis::numbers("dynamics.USAM.rho", &rhos),
+        ],
+        opt,
+    )?;
+    let exp = &sw.experiments()[0];
+    let t_end = exp.t_end;
+    let sigma = match exp.model.noise() {
+        Noise::Isotropic { sigma, .. } => *sigma,
+        _ => f64::NAN,
+    };
     let mut values = vec![vec![f64::NAN; n]; n];
     let mut agree = 0usize;
     let mut cells = 0usize;
-    let mut t_end = 0.0;
-    let mut sigma = 0.0;
-    for (iy, lam) in lams.iter().enumerate() {
-        for (ix, rho) in rhos.iter().enumerate() {
-            let exp = load(
-                MODEL,
-                &[
-                    format!("dynamics.USAM.rho={rho}"),
-                    format!("landscape.hessian=[[1.0, 0.0], [0.0, {}]]", -lam),
-                    format!("ensemble.paths={paths}"),
-                ],
-            )?;
-            t_end = exp.config.solver.t_end;
-            sigma = exp.config.noise.sigma;
-            let rep = run_exp(&exp, opt)?;
-            let d = &rep.summary.dynamics[0];
-            let (exited, total) = d
-                .exit
-                .as_ref()
-                .map_or((0, 1), |e| (e.exited, (e.exited + e.censored).max(1)));
-            let p_trap = 1.0 - exited as f64 / total as f64;
-            values[iy][ix] = p_trap;
-            let theory = rho * lam > 1.0;
-            cells += 1;
-            if (p_trap >= 0.5) == theory {
-                agree += 1;
-            }
+    for (p, rep) in reports.iter().enumerate() {
+        let (iy, ix) = (p / n, p % n);
+        let (rho, lam) = (rhos[ix], lams[iy]);
+        let d = &rep.summary.dynamics[0];
+        let (exited, total) = d
+            .exit
+            .as_ref()
+            .map_or((0, 1), |e| (e.exited, (e.exited + e.censored).max(1)));
+        let p_trap = 1.0 - exited as f64 / total as f64;
+        values[iy][ix] = p_trap;
+        let theory = rho * lam > 1.0;
+        cells += 1;
+        if (p_trap >= 0.5) == theory {
+            agree += 1;
         }
     }
     let frac = agree as f64 / cells as f64;

@@ -3,9 +3,9 @@
 //! Unstable direction (λ = −2): O2's values. Stable direction (λ = +2): the stationary variances η/(2B) (SGD),
 //! η(1+ρλ)/(2B) (USAM), η/(2B(1+ρλ)²) (K) — where model K and faithful USAM disagree.
 
-use super::figure::{self, Figure, Mark, Series};
 use super::{Options, Row, Section, dyn_index, load, pm, run_exp, sci};
 use crate::error::{Error, Result};
+use crate::plot::chart::{self, Figure, Mark, Series};
 use crate::report::Report;
 use crate::theory::kim::{direction_variance, stationary_variance};
 use crate::theory::ou::LinearKind;
@@ -50,12 +50,12 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     for l in ["SGD", "S-USAM", "K", "A-USAM"] {
         dyn_index(&rep, l)?;
     }
-    let (eta, batch, rho) = (0.01, exp.config.noise.batch_size, 0.1);
-    let t_end = exp.config.solver.t_end;
+    let (eta, batch, rho) = (0.01, exp.model.noise().batch(), 0.1);
+    let t_end = exp.t_end;
     sec.notes.push(format!(
         "f = x² − y², Σ_B = |H|/B, η = {eta}, B = {batch}, ρ = {rho}, {paths} paths from the saddle; SDEs by \
          Euler–Maruyama with dt = {}, A-USAM steps by η. SE of a variance: var·√(2/(n−1)) (Gaussian laws).",
-        exp.config.solver.dt
+        exp.solver.dt
     ));
     let models = [
         ("SGD", LinearKind::Sgd),
@@ -161,7 +161,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         series.push(Series::new(format!("{label} closed form"), i, Mark::Dashed, pts));
     }
     let p = figs.join("thm2_stable_variance.png");
-    figure::render(
+    chart::render(
         &Figure {
             title: format!("Stable direction λ = +2: Var x(t), N1, η = {eta}, B = {batch}, ρ = {rho}"),
             x_label: "t".into(),

@@ -1,4 +1,7 @@
-//! Figures (PNG) rendered from a [`Report`] read back from an output folder — never from a live simulation.
+//! Figures (PNG): drawn from a [`Report`] (a run's, written with it or read back by `samsde plot`) or a
+//! [`crate::sweep::SweepTable`], never from the simulation's internals, so a folder's figures can always be
+//! re-rendered from its files. [`chart`] is the one line chart (the sweep and paper figures use it),
+//! [`phase`] the heat map; each run figure has its own file.
 //!
 //! Text uses the embedded DejaVu Sans (plotters' `ab_glyph` feature, see [`style::register_fonts`]), so the
 //! figures do not depend on system fonts. Every dynamics has one colour in all figures: its position in
@@ -13,11 +16,13 @@
 //! | `exit_times.png` | [`exit::render`] | Kaplan–Meier survival S(t), mean exit times, exit-time histogram |
 //! | `basins.png` | [`basins::render`] | basin probabilities with 95 % intervals |
 //!
-//! Parameter sweeps use [`sweep::sweep_line`] and [`sweep::phase_diagram`].
+//! Sweep figures: [`sweep::render_all`].
 
 pub mod basins;
+pub mod chart;
 pub mod cloud;
 pub mod exit;
+pub mod phase;
 pub mod style;
 pub mod sweep;
 pub mod trajectories;
@@ -33,10 +38,7 @@ use std::path::{Path, PathBuf};
 /// (moments), `exit_times.png` (survival rows), `basins.png` (basin rows). The landscape, when given and
 /// 2-D, adds the contour plot under the trajectories.
 pub fn render_all(report: &Report, landscape: Option<&dyn Landscape>, dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut written = Vec::new();
     let mut run = |name: &str, f: &dyn Fn(&Path) -> Result<bool>| -> Result<()> {
         let path = dir.join(name);

@@ -1,276 +1,278 @@
-//! Parameter sweeps: a metric against one swept parameter with confidence-interval error bars
-//! ([`sweep_line`]), and a phase diagram over two swept parameters with a colour bar and an optional
-//! theoretical boundary ([`phase_diagram`]).
+//! The sweep figures, drawn from a [`SweepTable`] (so `samsde plot` re-renders them from `sweep.json`), each
+//! skipped when it does not apply:
+//!
+//! | varied keys | file | shows |
+//! |---|---|---|
+//! | 1 | `sweep_msd.png` | MSD at t_end per dynamics, ±1.96 standard errors |
+//! | 1 | `sweep_exit_time.png` | mean exit time with its 95 % interval (exit region only) |
+//! | 1 | `sweep_trapped.png` | probability of the `trapped` basin class, Clopper–Pearson 95 % |
+//! | 1 | `sweep_escape.png` | exited fraction (exit region) or 1 − trapped, Clopper–Pearson 95 % |
+//! | 2 | `phase_<label>.png` | trapping probability over the two parameters, one per dynamics, with the O3 / O12 boundary |
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
-use crate::error::{Error, Result};
-use plotters::prelude::*;
-use std::path::Path;
+use super::chart::{self, Figure, Series};
+use super::phase::phase_diagram;
+use crate::error::Result;
+use crate::setup::DynamicsKind;
+use crate::setup::schema::NoiseKind;
+use crate::sweep::{SeriesPoint, SweepTable};
+use crate::theory::attraction::{minibatch_sam_threshold, usam_threshold};
+use std::path::{Path, PathBuf};
 
-/// One point of a sweep series: (x, y, lower CI bound, upper CI bound).
-pub type SweepPoint = (f64, f64, f64, f64);
+/// Axis label of a varied key: its symbol where known, then the key, e.g. `ρ  (dynamics.SAM.rho)`.
+pub fn axis_label(key: &str) -> String {
+    let sym = match key.rsplit('.').next().unwrap_or(key) {
+        "rho" => "ρ",
+        "momentum" => "μ",
+        "batch_size" => "B",
+        "lr" => "η",
+        "sigma" => "σ₁",
+        _ => return key.to_string(),
+    };
+    format!("{sym}  ({key})")
+}
 
-/// Line plot of `series` (label, points (x, y, lo, hi)) against the swept parameter, with error bars from
-/// lo to hi, one palette colour per series in order. Non-finite points are skipped (non-finite bounds draw
-/// no bar). Writes a 1200×800 PNG to `path`.
-pub fn sweep_line(
-    path: &Path,
-    x_label: &str,
-    series: &[(String, Vec<SweepPoint>)],
-    y_label: &str,
+/// Renders every sweep figure that applies into `dir`; returns the paths written.
+pub fn render_all(t: &SweepTable, dir: &Path) -> Result<Vec<PathBuf>> {
+    let keys = t.axis_keys();
+    let mut out = Vec::new();
+    let mut keep = |p: Option<PathBuf>| out.extend(p);
+    match keys.as_slice() {
+        [x] if t.axis_values(x).iter().all(|v| v.is_finite()) => {
+            keep(fig_msd(t, dir)?);
+            keep(fig_exit_time(t, dir)?);
+            keep(fig_trapped(t, dir)?);
+            keep(fig_escape(t, dir)?);
+        }
+        [x, y] if t.axis_values(x).iter().chain(&t.axis_values(y)).all(|v| v.is_finite()) => {
+            for k in 0..t.labels().len() {
+                keep(fig_phase(t, k, dir)?);
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Draws a line figure of measured curves (one per dynamics, in palette order) if any has a point.
+fn line(
+    t: &SweepTable,
+    dir: &Path,
+    file: &str,
+    s: &[(String, Vec<SeriesPoint>)],
+    y: &str,
     title: &str,
-) -> Result<()> {
-    let clean: Vec<(&str, Vec<SweepPoint>)> = series
+) -> Result<Option<PathBuf>> {
+    if s.iter().all(|(_, p)| p.is_empty()) {
+        return Ok(None);
+    }
+    let path = dir.join(file);
+    let fig = Figure {
+        title: format!("{}: {title}", t.model),
+        x_label: axis_label(&t.axis_keys()[0]),
+        y_label: y.into(),
+        pad: (0.05, 0.08),
+        series: s
+            .iter()
+            .enumerate()
+            .map(|(i, (label, pts))| Series::measured(label.clone(), i, pts))
+            .collect(),
+        ..Figure::default()
+    };
+    chart::render(&fig, &path)?;
+    Ok(Some(path))
+}
+
+/// `sweep_msd.png`: MSD at t_end ± 1.96 SE.
+fn fig_msd(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
+    let s = t.series(|d| Some((d.msd, d.msd - 1.96 * d.msd_stderr, d.msd + 1.96 * d.msd_stderr)));
+    let title = match t.t_end {
+        Some(te) => format!("MSD at t = {te} (±1.96 SE)"),
+        None => "MSD at t_end (±1.96 SE)".into(),
+    };
+    line(t, dir, "sweep_msd.png", &s, "E‖x − d‖²", &title)
+}
+
+/// `sweep_exit_time.png`: mean exit time with its 95 % interval.
+fn fig_exit_time(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
+    let s = t.series(|d| {
+        let m = d.exit_mean_time?;
+        let [lo, hi] = d.exit_mean_time_ci95.unwrap_or([f64::NAN, f64::NAN]);
+        Some((m, lo, hi))
+    });
+    line(
+        t,
+        dir,
+        "sweep_exit_time.png",
+        &s,
+        "mean exit time",
+        "mean exit time (95 % CI)",
+    )
+}
+
+/// `sweep_trapped.png`: probability of the `trapped` class, Clopper–Pearson 95 %.
+fn fig_trapped(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
+    let s = t.series(|d| {
+        let p = *d.basins.get("trapped")?;
+        let [lo, hi] = d.basins_ci95.get("trapped").copied().unwrap_or([f64::NAN, f64::NAN]);
+        Some((p, lo, hi))
+    });
+    line(
+        t,
+        dir,
+        "sweep_trapped.png",
+        &s,
+        "P(trapped)",
+        "trapping probability (95 % CI)",
+    )
+}
+
+/// `sweep_escape.png`: exited fraction (with an exit region) or 1 − P(trapped), Clopper–Pearson 95 %.
+fn fig_escape(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
+    let has_exit = t.points.iter().flat_map(|p| &p.dynamics).any(|d| d.exited.is_some());
+    let (s, y) = if has_exit {
+        let s = t.series(|d| d.exited_fraction().map(|(p, [lo, hi])| (p, lo, hi)));
+        (s, "P(exited by t_end)")
+    } else {
+        let s = t.series(|d| {
+            let p = *d.basins.get("trapped")?;
+            let [lo, hi] = d.basins_ci95.get("trapped").copied().unwrap_or([f64::NAN, f64::NAN]);
+            Some((1.0 - p, 1.0 - hi, 1.0 - lo))
+        });
+        (s, "1 − P(trapped)")
+    };
+    line(t, dir, "sweep_escape.png", &s, y, "escape probability (95 % CI)")
+}
+
+/// `phase_<label>.png`: P(trapped) of dynamics `k` over the two varied keys. When one key is this
+/// dynamics' ρ it goes on the y axis so that the theoretical boundary is a curve ρ*(x). A batch-size axis
+/// spanning a factor ≥ 8 is drawn as log₂ B.
+fn fig_phase(t: &SweepTable, k: usize, dir: &Path) -> Result<Option<PathBuf>> {
+    let keys = t.axis_keys();
+    let Some(first) = t.points.first().and_then(|p| p.dynamics.get(k)) else {
+        return Ok(None);
+    };
+    if !t
+        .points
         .iter()
-        .map(|(l, pts)| {
-            let mut p: Vec<SweepPoint> = pts
-                .iter()
-                .copied()
-                .filter(|p| p.0.is_finite() && p.1.is_finite())
-                .collect();
-            p.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (l.as_str(), p)
+        .any(|p| p.dynamics.get(k).is_some_and(|d| d.basins.contains_key("trapped")))
+    {
+        return Ok(None);
+    }
+    let (mut ax, mut ay) = (0, 1);
+    if is_rho_of(t, k, &keys[0]) && !is_rho_of(t, k, &keys[1]) {
+        (ax, ay) = (1, 0);
+    }
+    let grid = |a: usize| -> Vec<f64> {
+        t.vary
+            .get(&keys[a])
+            .map(|v| v.iter().map(|s| s.parse().unwrap_or(f64::NAN)).collect())
+            .unwrap_or_default()
+    };
+    let (mut xs, ys) = (grid(ax), grid(ay));
+    let mut x_label = axis_label(&keys[ax]);
+    let mut bound = boundary(t, k, &keys[ax], &keys[ay]);
+    // Batch sizes spanning a factor ≥ 8 (e.g. 1, 2, 4, …, 64) read better on a log₂ axis.
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    if keys[ax].ends_with("batch_size") && lo > 0.0 && hi >= 8.0 * lo {
+        xs.iter_mut().for_each(|x| *x = x.log2());
+        x_label = format!("log₂ {x_label}");
+        bound = bound.map(|f| Box::new(move |x: f64| f(x.exp2())) as Box<dyn Fn(f64) -> f64>);
+    }
+    let mut values = vec![vec![f64::NAN; xs.len()]; ys.len()];
+    let n1 = grid(1).len().max(1);
+    for p in &t.points {
+        let idx = [p.point / n1, p.point % n1];
+        let v = p.dynamics.get(k).and_then(|d| d.basins.get("trapped")).copied();
+        if let (Some(row), Some(v)) = (values.get_mut(idx[ay]), v)
+            && let Some(c) = row.get_mut(idx[ax])
+        {
+            *c = v;
+        }
+    }
+    let path = dir.join(format!("phase_{}.png", file_label(&first.label)));
+    let title = format!("{}: P(trapped), {} ({})", t.model, first.label, first.kind);
+    phase_diagram(
+        &path,
+        &x_label,
+        &axis_label(&keys[ay]),
+        &xs,
+        &ys,
+        &values,
+        bound.as_deref(),
+        &title,
+    )?;
+    Ok(Some(path))
+}
+
+/// Whether axis `key` is the ρ of dynamics `k`: its last segment is `rho` and, when the table records ρ, it
+/// equals that dynamics' ρ at every point (else the key names the label: `dynamics.<label>.rho`).
+fn is_rho_of(t: &SweepTable, k: usize, key: &str) -> bool {
+    if !key.ends_with("rho") {
+        return false;
+    }
+    let matches = t.points.iter().all(|p| {
+        let v: Option<f64> = p.values.get(key).and_then(|v| v.parse().ok());
+        match (p.dynamics.get(k).and_then(|d| d.rho), v) {
+            (Some(r), Some(v)) => (r - v).abs() <= 1e-12 * v.abs().max(1.0),
+            _ => false,
+        }
+    });
+    let recorded = t
+        .points
+        .iter()
+        .all(|p| p.dynamics.get(k).is_some_and(|d| d.rho.is_some()));
+    if recorded {
+        matches
+    } else {
+        t.points
+            .first()
+            .and_then(|p| p.dynamics.get(k))
+            .is_some_and(|d| key == format!("dynamics.{}.rho", d.label))
+    }
+}
+
+/// The theoretical attraction boundary ρ*(x) for dynamics `k` with x on `kx` and its ρ on `ky`:
+/// usam / sam / kim: O3, ρ* = 1/|λ₋| (any x); sam_discrete with isotropic noise and x = batch size or
+/// σ₁: O12, σ_B = √(2/π) ρ |λ₋| with σ_B = σ₁/√B, i.e. ρ* = σ_B / (√(2/π)|λ₋|).
+fn boundary(t: &SweepTable, k: usize, kx: &str, ky: &str) -> Option<Box<dyn Fn(f64) -> f64>> {
+    if !is_rho_of(t, k, ky) {
+        return None;
+    }
+    let kind = DynamicsKind::from_name(&t.points.first()?.dynamics.get(k)?.kind)?;
+    let lmin = t.saddle_eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
+    match kind {
+        DynamicsKind::Usam | DynamicsKind::Sam | DynamicsKind::Kim => {
+            let r = usam_threshold(&t.saddle_eigenvalues)?;
+            Some(Box::new(move |_| r))
+        }
+        DynamicsKind::SamDiscrete => {
+            let noise = t.points.first()?.noise.clone()?;
+            if NoiseKind::from_name(&noise.kind) != Some(NoiseKind::Isotropic) || lmin >= 0.0 {
+                return None;
+            }
+            // σ_B at ρ = 1 on the boundary: ρ* = σ_B / that.
+            let per_rho = minibatch_sam_threshold(lmin.abs(), 1.0).ok()?;
+            match kx.rsplit('.').next()? {
+                "batch_size" => Some(Box::new(move |b: f64| noise.sigma / b.sqrt() / per_rho)),
+                "sigma" => Some(Box::new(move |s: f64| s / noise.batch_size.sqrt() / per_rho)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A label made safe for a file name.
+fn file_label(l: &str) -> String {
+    l.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
         })
-        .collect();
-    let xr = padded(finite_range(clean.iter().flat_map(|s| s.1.iter().map(|p| p.0))), 0.05);
-    let yr = padded(
-        finite_range(clean.iter().flat_map(|s| s.1.iter().flat_map(|p| [p.1, p.2, p.3]))),
-        0.08,
-    );
-
-    style::register_fonts();
-    let e = out_err(path);
-    let root = BitMapBackend::new(path, style::SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, CAPTION))
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(100)
-        .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
-        .map_err(&e)?;
-    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style((FONT, TICK))
-        .axis_desc_style((FONT, LABEL))
-        .x_label_formatter(&fx)
-        .y_label_formatter(&fy)
-        .light_line_style(BLACK.mix(0.05))
-        .draw()
-        .map_err(&e)?;
-    for (i, (label, pts)) in clean.iter().enumerate() {
-        let c = style::color(i);
-        chart
-            .draw_series(
-                pts.iter()
-                    .filter(|p| p.2.is_finite() && p.3.is_finite())
-                    .map(|p| ErrorBar::new_vertical(p.0, p.2.min(p.1), p.1, p.3.max(p.1), c.stroke_width(2), 12)),
-            )
-            .map_err(&e)?;
-        chart
-            .draw_series(style::segments(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(3)))
-            .map_err(&e)?
-            .label(*label)
-            .legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (24, 0)], c.stroke_width(3))
-                    + Circle::new((12, 0), 5, c.filled())
-            });
-        chart
-            .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 5, c.filled())))
-            .map_err(&e)?;
-    }
-    if !clean.is_empty() {
-        chart
-            .configure_series_labels()
-            .label_font((FONT, TICK))
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.85))
-            .position(style::quiet_corner(
-                clean
-                    .iter()
-                    .flat_map(|s| s.1.iter().flat_map(|p| [(p.0, p.1), (p.0, p.2), (p.0, p.3)])),
-                xr,
-                yr,
-            ))
-            .draw()
-            .map_err(&e)?;
-    }
-    root.present().map_err(&e)?;
-    Ok(())
-}
-
-/// Heat map of `values[iy][ix]` ∈ [0, 1] over the grid `xs` × `ys` (cell centres; cells extend halfway to
-/// the neighbours), viridis-coloured with a colour bar, and the theoretical `boundary` y(x), when given,
-/// drawn as a line. Missing or non-finite values are grey; values outside [0, 1] are clamped. Writes a
-/// 1200×800 PNG to `path`.
-#[allow(clippy::too_many_arguments)]
-pub fn phase_diagram(
-    path: &Path,
-    x_label: &str,
-    y_label: &str,
-    xs: &[f64],
-    ys: &[f64],
-    values: &[Vec<f64>],
-    boundary: Option<&dyn Fn(f64) -> f64>,
-    title: &str,
-) -> Result<()> {
-    if xs.is_empty() || ys.is_empty() {
-        return Err(Error::Output(format!(
-            "{}: phase diagram needs at least one x and one y value (got {} × {})",
-            path.display(),
-            xs.len(),
-            ys.len()
-        )));
-    }
-    let xe = edges(xs);
-    let ye = edges(ys);
-    let xr = finite_range(xe.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0));
-    let yr = finite_range(ye.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0));
-    let xr = if xr.1 > xr.0 { xr } else { padded(Some(xr), 0.0) };
-    let yr = if yr.1 > yr.0 { yr } else { padded(Some(yr), 0.0) };
-
-    style::register_fonts();
-    let e = out_err(path);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let root = root.titled(title, (FONT, CAPTION)).map_err(&e)?;
-    let (main, bar) = root.split_horizontally(root.dim_in_pixel().0 - 150);
-    let mut chart = ChartBuilder::on(&main)
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(100)
-        .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
-        .map_err(&e)?;
-    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
-    let fmt = style::tick(1.0);
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style((FONT, TICK))
-        .axis_desc_style((FONT, LABEL))
-        .x_label_formatter(&fx)
-        .y_label_formatter(&fy)
-        .draw()
-        .map_err(&e)?;
-    chart
-        .draw_series(ys.iter().enumerate().flat_map(|(iy, _)| {
-            let row = values.get(iy);
-            let (xe, ye) = (&xe, &ye);
-            xs.iter().enumerate().filter_map(move |(ix, _)| {
-                let (x0, x1) = xe[ix];
-                let (y0, y1) = ye[iy];
-                if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
-                    return None;
-                }
-                let v = row.and_then(|r| r.get(ix)).copied().unwrap_or(f64::NAN);
-                Some(Rectangle::new([(x0, y0), (x1, y1)], colormap(v).filled()))
-            })
-        }))
-        .map_err(&e)?;
-    if let Some(f) = boundary {
-        // Sample y(x) and break the line where it leaves the plotted box or is not finite.
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for k in 0..=400 {
-            let x = xr.0 + (xr.1 - xr.0) * k as f64 / 400.0;
-            let y = f(x);
-            if y.is_finite() && y >= yr.0 && y <= yr.1 {
-                if let Some(r) = runs.last_mut() {
-                    r.push((x, y));
-                }
-            } else if runs.last().is_some_and(|r| !r.is_empty()) {
-                runs.push(Vec::new());
-            }
-        }
-        let mut first = true;
-        for run in runs.into_iter().filter(|r| r.len() >= 2) {
-            chart
-                .draw_series(LineSeries::new(run.iter().copied(), WHITE.stroke_width(6)))
-                .map_err(&e)?;
-            let s = chart
-                .draw_series(LineSeries::new(run, RGBColor(200, 30, 30).stroke_width(3)))
-                .map_err(&e)?;
-            if first {
-                s.label("theoretical boundary").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], RGBColor(200, 30, 30).stroke_width(3))
-                });
-                first = false;
-            }
-        }
-        if !first {
-            chart
-                .configure_series_labels()
-                .label_font((FONT, TICK))
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.85))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(&e)?;
-        }
-    }
-    // Colour bar.
-    let mut cb = ChartBuilder::on(&bar)
-        .margin_top(20)
-        .margin_bottom(80)
-        .margin_right(10)
-        .right_y_label_area_size(70)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)
-        .map_err(&e)?;
-    cb.draw_series((0..200).map(|k| {
-        let v0 = k as f64 / 200.0;
-        Rectangle::new([(0.0, v0), (1.0, v0 + 1.0 / 200.0)], colormap(v0 + 0.0025).filled())
-    }))
-    .map_err(&e)?;
-    cb.configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(6)
-        .y_label_formatter(&fmt)
-        .label_style((FONT, TICK))
-        .draw()
-        .map_err(&e)?;
-    cb.draw_series(std::iter::once(Rectangle::new(
-        [(0.0, 0.0), (1.0, 1.0)],
-        BLACK.stroke_width(1),
-    )))
-    .map_err(&e)?;
-    root.present().map_err(&e)?;
-    Ok(())
-}
-
-/// Cell extents (lo, hi) around each centre: halfway to the neighbours in sorted order; a single centre
-/// gets ±10 % (or ±0.5 at zero).
-fn edges(c: &[f64]) -> Vec<(f64, f64)> {
-    let mut order: Vec<usize> = (0..c.len()).filter(|&i| c[i].is_finite()).collect();
-    order.sort_by(|&a, &b| c[a].total_cmp(&c[b]));
-    let mut out = vec![(f64::NAN, f64::NAN); c.len()];
-    let n = order.len();
-    for (k, &i) in order.iter().enumerate() {
-        let lo_gap = if k > 0 { c[i] - c[order[k - 1]] } else { f64::NAN };
-        let hi_gap = if k + 1 < n { c[order[k + 1]] - c[i] } else { f64::NAN };
-        let fallback = if c[i] != 0.0 { 0.2 * c[i].abs() } else { 1.0 };
-        let lo_gap = if lo_gap.is_finite() {
-            lo_gap
-        } else if hi_gap.is_finite() {
-            hi_gap
-        } else {
-            fallback
-        };
-        let hi_gap = if hi_gap.is_finite() { hi_gap } else { lo_gap };
-        out[i] = (c[i] - 0.5 * lo_gap, c[i] + 0.5 * hi_gap);
-    }
-    out
-}
-
-/// Viridis colour of v ∈ [0, 1] (clamped); NaN → grey.
-fn colormap(v: f64) -> RGBColor {
-    if !v.is_finite() {
-        return RGBColor(190, 190, 190);
-    }
-    ViridisRGB::get_color(v.clamp(0.0, 1.0))
+        .collect()
 }

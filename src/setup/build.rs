@@ -51,6 +51,10 @@ impl DynamicsKind {
             DynamicsKind::SgdDiscrete | DynamicsKind::UsamDiscrete | DynamicsKind::SamDiscrete
         )
     }
+    /// The kind spelled `name` in model files (and reports), if any.
+    pub fn from_name(name: &str) -> Option<DynamicsKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
     /// Model-file spelling.
     pub fn name(self) -> &'static str {
         match self {

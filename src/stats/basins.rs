@@ -4,6 +4,7 @@
 //! (Beta quantiles from statrs); the classes sum to the number of paths.
 
 use super::Merge;
+use crate::ensemble::{Observer, PathView};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta, ContinuousCDF};
 
@@ -115,6 +116,20 @@ impl Merge for BasinCounts {
         self.trapped += b.trapped;
         self.unresolved += b.unresolved;
         self.diverged += b.diverged;
+    }
+}
+
+/// Each path is counted once: its first attractor, else diverged, else trapped (inside the plan's trap
+/// region at its end: the exit region, or the basin-radius ball around the saddle), else unresolved.
+impl Observer for BasinCounts {
+    fn end_path(&mut self, path: &PathView<'_>) {
+        let r = path.record;
+        match (r.basin, r.diverged_at) {
+            (Some((a, _)), _) => self.attractors[a] += 1,
+            (None, Some(_)) => self.diverged += 1,
+            (None, None) if path.plan.trapped(&r.final_pos) => self.trapped += 1,
+            _ => self.unresolved += 1,
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! beyond the exited fraction is reported as missing.
 
 use super::{Merge, Welford, Z95};
+use crate::ensemble::{Observer, PathView};
 use serde::{Deserialize, Serialize};
 
 /// Number of histogram bins on [0, T].
@@ -140,6 +141,15 @@ impl Merge for ExitTimes {
         self.censored += b.censored;
         for (a, c) in self.hist.iter_mut().zip(b.hist) {
             *a += c;
+        }
+    }
+}
+
+/// Every path that did not diverge before exiting contributes its exit time, or a censored observation.
+impl Observer for ExitTimes {
+    fn end_path(&mut self, path: &PathView<'_>) {
+        if path.diverged_at().is_none() || path.exit_time().is_some() {
+            self.push(path.exit_time());
         }
     }
 }

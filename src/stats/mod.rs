@@ -1,18 +1,92 @@
-//! Observers: streaming, mergeable accumulators (architecture lesson 8). Each turns the per-path records
-//! of a block of paths into sufficient statistics; blocks are merged in a canonical order ([`TreeFold`]),
-//! so a run's numbers do not depend on thread count, and shards of a run can be merged bit-identically.
+//! Statistics: streaming, mergeable accumulators, each an [`Observer`] of the ensemble run. Each turns the
+//! paths it is shown into sufficient statistics; blocks of paths are merged in a canonical order
+//! ([`TreeFold`]), so a run's numbers do not depend on thread count, and shards of a run merge
+//! bit-identically. Every accumulator is serialisable.
+//!
+//! [`DynamicsStats`] is the standard set a run collects per dynamics. Adding a statistic: write its
+//! accumulator in its own file here (implement [`Merge`] and the [`Observer`] hooks it needs), add it as a
+//! field of [`DynamicsStats`] and to [`DynamicsStats::new`], and read it where the report is summarised.
 
 pub mod basins;
+pub mod diverged;
 pub mod exit_time;
-pub mod merge;
 pub mod moments;
+pub mod paired;
+pub mod samples;
 pub mod welford;
 
-pub use basins::{BasinCounts, BasinEstimate};
+pub use crate::ensemble::merge::{Merge, TreeFold};
+pub use basins::{BasinCounts, BasinEstimate, clopper_pearson};
+pub use diverged::Diverged;
 pub use exit_time::{ExitEstimate, ExitTimes};
-pub use merge::{Merge, TreeFold};
-pub use moments::{MomentEstimate, Moments};
+pub use moments::{MomentEstimate, Moments, Snapshots};
+pub use paired::Paired;
+pub use samples::{SamplePath, SamplePaths};
 pub use welford::{Welford, WelfordVec};
+
+use crate::ensemble::{Entry, Observer, PathView, Plan};
+use serde::{Deserialize, Serialize};
 
 /// z-value of a two-sided 95 % normal interval.
 pub const Z95: f64 = 1.959963984540054;
+
+/// Declares a struct of observers and forwards [`Merge`] and every [`Observer`] hook to each field in order.
+macro_rules! observer_set {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty,)* }
+
+        impl Merge for $name {
+            fn merge(&mut self, b: Self) {
+                $(self.$field.merge(b.$field);)*
+            }
+        }
+
+        impl Observer for $name {
+            fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
+                $(self.$field.snapshot(path, j, x);)*
+            }
+            fn end_path(&mut self, path: &PathView<'_>) {
+                $(self.$field.end_path(path);)*
+            }
+            fn paired(&mut self, path: &PathView<'_>, reference: &PathView<'_>) {
+                $(self.$field.paired(path, reference);)*
+            }
+        }
+    };
+}
+
+observer_set! {
+    /// What a run observes of one dynamics: the standard statistics of the report.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct DynamicsStats {
+        /// Mean, covariance and MSD at every snapshot time.
+        pub moments: Snapshots,
+        /// Exit times (with an exit region).
+        pub exit: Option<ExitTimes>,
+        /// Basin classes.
+        pub basins: BasinCounts,
+        /// Diverged paths.
+        pub diverged: Diverged,
+        /// The first paths, stored.
+        pub samples: SamplePaths,
+        /// Paired differences against the first dynamics (all but the first).
+        pub paired: Option<Paired>,
+    }
+}
+
+impl DynamicsStats {
+    /// The empty set for dynamics `k` of a run of `entries` under `plan` with horizon `t_end`, keeping the
+    /// first `sample_paths` paths.
+    pub fn new(k: usize, entries: &[Entry], plan: &Plan, t_end: f64, sample_paths: u64) -> Self {
+        let snapshots = entries[k].schedule.snapshot_steps.len();
+        DynamicsStats {
+            moments: Snapshots::new(plan.start.len(), snapshots),
+            exit: plan.region.as_ref().map(|_| ExitTimes::new(t_end)),
+            basins: BasinCounts::new(plan.basins.len()),
+            diverged: Diverged::default(),
+            samples: SamplePaths::new(sample_paths),
+            paired: (k > 0).then(|| Paired::new(entries[0].schedule.snapshot_steps.len())),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! Δ = E‖x − d‖² (Kim et al.'s MSD), each with a standard error.
 
 use super::{Merge, Welford, WelfordVec};
+use crate::ensemble::{Observer, PathView};
 use serde::{Deserialize, Serialize};
 
 /// Accumulator for one snapshot time.
@@ -83,5 +84,62 @@ impl Merge for Moments {
     fn merge(&mut self, b: Self) {
         self.cloud.merge(b.cloud);
         self.msd.merge(b.msd);
+    }
+}
+
+/// The moments at every snapshot time of one dynamics: an [`Observer`] that pushes each running path's
+/// position at snapshot j into the j-th [`Moments`] (with the MSD centred on the plan's saddle).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshots {
+    /// One accumulator per snapshot time.
+    pub at: Vec<Moments>,
+    /// Scratch of length d for the streaming update (not part of the statistic).
+    #[serde(skip)]
+    scratch: Scratch,
+}
+
+impl Snapshots {
+    /// Empty, for dimension d and `snapshots` snapshot times.
+    pub fn new(d: usize, snapshots: usize) -> Self {
+        Snapshots {
+            at: vec![Moments::new(d); snapshots],
+            scratch: Scratch::default(),
+        }
+    }
+    /// The estimates at every snapshot time.
+    pub fn estimates(&self) -> Vec<MomentEstimate> {
+        self.at.iter().map(Moments::estimate).collect()
+    }
+}
+
+impl Merge for Snapshots {
+    fn merge(&mut self, b: Self) {
+        self.at.merge(b.at);
+    }
+}
+
+impl Observer for Snapshots {
+    fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
+        let scratch = self.scratch.of_len(x.len());
+        self.at[j].push(x, &path.plan.saddle, scratch);
+    }
+}
+
+/// A reusable buffer inside an accumulator: never serialised, equal to any other (it holds no statistic).
+#[derive(Debug, Clone, Default)]
+struct Scratch(Vec<f64>);
+
+impl Scratch {
+    fn of_len(&mut self, n: usize) -> &mut [f64] {
+        if self.0.len() != n {
+            self.0 = vec![0.0; n];
+        }
+        &mut self.0
+    }
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _other: &Self) -> bool {
+        true
     }
 }

@@ -31,6 +31,20 @@ pub struct Plan {
     pub blowup: f64,
 }
 
+impl Plan {
+    /// Whether a path that ends at `x` without reaching an attractor is trapped at the saddle: inside the exit
+    /// region, or, without one, inside the ball of the basin radius around the saddle.
+    pub fn trapped(&self, x: &[f64]) -> bool {
+        match &self.region {
+            Some(r) => r.inside(x),
+            None => {
+                let r2: f64 = x.iter().zip(&self.saddle).map(|(a, c)| (a - c) * (a - c)).sum();
+                r2 < self.basin_radius * self.basin_radius
+            }
+        }
+    }
+}
+
 /// Step count and snapshot steps of one stepper.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -61,6 +75,10 @@ impl Schedule {
             steps,
             snapshot_steps,
         }
+    }
+    /// The snapshot times kΔt.
+    pub fn times(&self) -> Vec<f64> {
+        self.snapshot_steps.iter().map(|&k| k as f64 * self.dt).collect()
     }
 }
 

@@ -1,14 +1,72 @@
-//! Helpers shared by the ensemble-level test files (`tests/ensemble.rs`, `tests/oracles.rs`).
+//! The one helper module of the integration tests: scratch folders, the real binary and PNG checks (for the
+//! tests that run `samsde`), and small builders for ensemble-level runs (models, entries, plans, runs with
+//! the standard observers, tolerances stated in standard errors).
 #![allow(dead_code)]
 
-use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, RunStats, Schedule};
+use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
 use samsde::model::Model;
 use samsde::model::landscape::{Landscape, Quadratic};
 use samsde::model::noise::Noise;
 use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{SolverKind, SolverSpec};
+use samsde::stats::DynamicsStats;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+// ---------------------------------------------------------------- folders, the binary, figures
+
+/// A fresh, empty folder for test `name` (under the system temp folder, unique per test process).
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("samsde-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// The `samsde` binary built for these tests.
+pub fn bin() -> assert_cmd::Command {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_samsde"))
+}
+
+/// Size of every figure (the plot module's `style::SIZE`).
+pub const FIGURE_SIZE: (u32, u32) = (1200, 800);
+
+/// Decodes a PNG: (width, height, pixels as RGB(A) chunks).
+pub fn decode_png(path: &Path) -> (u32, u32, Vec<Vec<u8>>) {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(f))
+        .read_info()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "{}", path.display());
+    let n = info.color_type.samples();
+    let px = buf[..info.buffer_size()].chunks(n).map(<[u8]>::to_vec).collect();
+    (info.width, info.height, px)
+}
+
+/// A real figure: decodes as a PNG of [`FIGURE_SIZE`], more than 1 % of its pixels are not white and it has
+/// more than 10 distinct colours (axes, text and data, not a blank canvas).
+pub fn assert_figure(path: &Path) {
+    let (w, h, px) = decode_png(path);
+    assert_eq!((w, h), FIGURE_SIZE, "{}", path.display());
+    let ink = px.iter().filter(|p| p.iter().take(3).any(|&v| v != 255)).count();
+    assert!(
+        ink * 100 > px.len(),
+        "{}: almost blank ({ink} of {} pixels)",
+        path.display(),
+        px.len()
+    );
+    let mut colours = px.clone();
+    colours.sort();
+    colours.dedup();
+    assert!(colours.len() > 10, "{}: only {} colours", path.display(), colours.len());
+}
+
+// ---------------------------------------------------------------- ensemble-level runs
 
 /// Threads of the rayon pool each test uses (the machine has 2 cores; the harness runs tests side by side).
 pub const THREADS: usize = 2;
@@ -80,32 +138,53 @@ pub fn slab(d: usize, axis: usize, half_width: f64) -> Region {
     Region::slab(vec![0.0; d], n, half_width).unwrap()
 }
 
-pub fn ens(paths: u64, seed: u64) -> Ensemble {
-    Ensemble {
+/// How many paths from which seed, and how many to store.
+#[derive(Debug, Clone)]
+pub struct Ens {
+    pub paths: u64,
+    pub seed: u64,
+    pub sample_paths: u64,
+}
+
+pub fn ens(paths: u64, seed: u64) -> Ens {
+    Ens {
         paths,
         seed,
         sample_paths: 0,
-        progress: false,
     }
 }
+
+/// What a run observed: the standard observers, one per dynamics.
+pub type Stats = Vec<DynamicsStats>;
 
 pub fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
 }
 
-/// `ensemble::run` on a pool of `threads` threads.
-pub fn run_on(threads: usize, e: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunStats {
-    pool(threads).install(|| ensemble::run(e, entries, plan, t_end))
+/// `ensemble::run_range` with the standard observers on a pool of `threads` threads.
+pub fn run_range_on(threads: usize, e: &Ens, entries: &[Entry], plan: &Plan, t_end: f64, blocks: Range<u64>) -> Stats {
+    let ensemble = Ensemble {
+        paths: e.paths,
+        seed: e.seed,
+        progress: false,
+    };
+    let fresh = |k: usize| DynamicsStats::new(k, entries, plan, t_end, e.sample_paths);
+    pool(threads).install(|| ensemble::run_range(&ensemble, entries, plan, t_end, &fresh, blocks))
 }
 
-/// `ensemble::run` on the default test pool.
-pub fn run(e: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64) -> RunStats {
+/// A whole run on a pool of `threads` threads.
+pub fn run_on(threads: usize, e: &Ens, entries: &[Entry], plan: &Plan, t_end: f64) -> Stats {
+    run_range_on(threads, e, entries, plan, t_end, 0..e.paths.div_ceil(ensemble::BLOCK))
+}
+
+/// A whole run on the default test pool.
+pub fn run(e: &Ens, entries: &[Entry], plan: &Plan, t_end: f64) -> Stats {
     run_on(THREADS, e, entries, plan, t_end)
 }
 
-/// `ensemble::run_range` on the default test pool.
-pub fn run_range(e: &Ensemble, entries: &[Entry], plan: &Plan, t_end: f64, blocks: Range<u64>) -> RunStats {
-    pool(THREADS).install(|| ensemble::run_range(e, entries, plan, t_end, blocks))
+/// The blocks `blocks` of a run on the default test pool.
+pub fn run_range(e: &Ens, entries: &[Entry], plan: &Plan, t_end: f64, blocks: Range<u64>) -> Stats {
+    run_range_on(THREADS, e, entries, plan, t_end, blocks)
 }
 
 pub fn json<T: serde::Serialize>(x: &T) -> String {

@@ -1,5 +1,5 @@
-//! The one place that turns an [`Experiment`] into closed-form predictions ([`Theory`]), shared by
-//! `samsde run` (summary.json, moments.csv) and `samsde theory` (no simulation).
+//! The theory rows of a report: the one place that turns an [`Experiment`] into closed-form predictions
+//! ([`Theory`]), shared by `samsde run` (summary.json, moments.csv) and `samsde theory` (no simulation).
 //!
 //! - O1: exact OU mean and covariance at time t of the linearisation at the saddle, for SGD and USAM on a
 //!   quadratic landscape with constant noise (no momentum);
@@ -7,11 +7,9 @@
 //! - O5: the exact mean exit time of the 1-D inverted OU process along the most unstable eigendirection from
 //!   the saddle to the exit boundary (ball radius or slab half-width), and its asymptotic formula.
 
-use crate::ensemble::Region;
-use crate::experiment::Experiment;
-use crate::model::noise::Noise;
-use crate::report::Theory;
-use crate::setup::DynamicsKind;
+use super::schema::Theory;
+use crate::model::{Noise, Region};
+use crate::setup::{DynamicsKind, Experiment};
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
 use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments};
@@ -21,7 +19,7 @@ use nalgebra::{DMatrix, DVector};
 fn sigma_b(exp: &Experiment) -> Option<DMatrix<f64>> {
     let d = exp.model.dim();
     let h = exp.model.landscape().constant_hessian();
-    match &exp.model.noise() {
+    match exp.model.noise() {
         Noise::Isotropic { sigma, batch } => Some(DMatrix::identity(d, d) * (sigma * sigma / batch)),
         Noise::Linear { cov, .. } => Some(DMatrix::from_row_slice(d, d, cov)),
         Noise::Hessian { scale, batch, .. } => {
@@ -70,7 +68,7 @@ pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
 
 /// All predictions for every dynamics at t_end (None for a dynamics where nothing applies).
 pub fn theory(exp: &Experiment) -> Vec<Option<Theory>> {
-    let t_end = exp.config.solver.t_end;
+    let t_end = exp.t_end;
     let eig = &exp.saddle.eigenvalues;
     (0..exp.meta.len())
         .map(|i| {

@@ -1,11 +1,18 @@
-//! A small line / point chart for the paper figures, in the style of [`crate::plot`] (embedded font, the
-//! shared palette: a series' `color` is the index of its dynamics, so a dynamics keeps its colour across
-//! figures; closed forms are dashed in the colour of the dynamics they describe).
+//! The one line / point chart of the project: a [`Figure`] of [`Series`] (lines, dashed closed forms, points,
+//! measured curves with error bars), drawn in the shared style (embedded font; a series' `color` indexes the
+//! palette, so a dynamics keeps its colour across figures; closed forms are dashed in the colour of the
+//! dynamics they describe). The sweep figures and the paper's figures are built on it.
 
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
 use crate::error::Result;
-use crate::plot::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
 use plotters::prelude::*;
 use std::path::Path;
+
+/// A measured point: (x, y, lower bound, upper bound).
+pub type MeasuredPoint = (f64, f64, f64, f64);
+
+/// A legend stroke: its points in pixels relative to the legend anchor.
+type Stroke = Vec<(i32, i32)>;
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +25,9 @@ pub enum Mark {
     Points,
     /// Filled circles joined by a thin line.
     LinePoints,
+    /// A measured curve: filled circles joined by a thick line, with the error bars (one per point, aligned
+    /// with `points`) centred on the points.
+    Measured,
 }
 
 /// One series.
@@ -31,7 +41,7 @@ pub struct Series {
     pub mark: Mark,
     /// (x, y) points.
     pub points: Vec<(f64, f64)>,
-    /// Optional error bars (x, lo, hi).
+    /// Optional error bars (x, lo, hi); for [`Mark::Measured`] one per point (non-finite bounds: no bar).
     pub bars: Vec<(f64, f64, f64)>,
 }
 
@@ -51,10 +61,27 @@ impl Series {
         self.bars = bars;
         self
     }
+    /// A [`Mark::Measured`] curve from points (x, y, lo, hi): points with a non-finite x or y are dropped,
+    /// the rest sorted by x; non-finite bounds draw no bar.
+    pub fn measured(label: impl Into<String>, color: usize, points: &[MeasuredPoint]) -> Self {
+        let mut p: Vec<MeasuredPoint> = points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        p.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Series {
+            label: label.into(),
+            color,
+            mark: Mark::Measured,
+            points: p.iter().map(|q| (q.0, q.1)).collect(),
+            bars: p.iter().map(|q| (q.0, q.2, q.3)).collect(),
+        }
+    }
 }
 
 /// A chart.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Figure {
     /// Title.
     pub title: String,
@@ -66,6 +93,8 @@ pub struct Figure {
     pub x_range: Option<(f64, f64)>,
     /// Fixed y range (else from the data).
     pub y_range: Option<(f64, f64)>,
+    /// Padding of a range taken from the data, as a fraction of its width: (x, y). Default: (0.03, 0.06).
+    pub pad: (f64, f64),
     /// Dashed grey vertical lines.
     pub vlines: Vec<f64>,
     /// Dashed grey horizontal lines.
@@ -74,12 +103,29 @@ pub struct Figure {
     pub series: Vec<Series>,
 }
 
-/// Renders `fig` as a 1200×800 PNG at `path`. Points outside a fixed range are dropped.
+impl Default for Figure {
+    fn default() -> Self {
+        Figure {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            x_range: None,
+            y_range: None,
+            pad: (0.03, 0.06),
+            vlines: Vec::new(),
+            hlines: Vec::new(),
+            series: Vec::new(),
+        }
+    }
+}
+
+/// Renders `fig` as a 1200×800 PNG at `path`. Points outside a fixed range are dropped. The legend goes to
+/// the corner with the fewest points (and ends of measured error bars).
 pub fn render(fig: &Figure, path: &Path) -> Result<()> {
     let xr = fig.x_range.unwrap_or_else(|| {
         padded(
             finite_range(fig.series.iter().flat_map(|s| s.points.iter().map(|p| p.0))),
-            0.03,
+            fig.pad.0,
         )
     });
     let yr = fig.y_range.unwrap_or_else(|| {
@@ -90,7 +136,7 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
                     .map(|p| p.1)
                     .chain(s.bars.iter().flat_map(|b| [b.1, b.2]))
             })),
-            0.06,
+            fig.pad.1,
         )
     });
     let inside =
@@ -132,7 +178,19 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
     for s in &fig.series {
         let c = style::color(s.color);
         let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(inside).collect();
-        if !s.bars.is_empty() {
+        if s.mark == Mark::Measured {
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .zip(&s.bars)
+                        .filter(|(_, b)| b.1.is_finite() && b.2.is_finite())
+                        .map(|(p, b)| {
+                            ErrorBar::new_vertical(p.0, b.1.min(p.1), p.1, b.2.max(p.1), c.stroke_width(2), 12)
+                        }),
+                )
+                .map_err(&e)?;
+        } else if !s.bars.is_empty() {
             chart
                 .draw_series(
                     s.bars
@@ -145,15 +203,19 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
                 )
                 .map_err(&e)?;
         }
-        let (seg1, seg2, dot) = match mark_of(s.mark) {
-            0 => ((0, 0), (0, 0), 5),
-            1 => ((0, 8), (14, 22), 0),
-            _ => ((0, 24), (24, 24), 0),
+        // Legend: stroke(s) and a dot in the series' colour; a measured curve is a thick stroke through a dot,
+        // as it is drawn (its second stroke is empty).
+        let (seg1, seg2, dot): (Stroke, Stroke, i32) = match s.mark {
+            Mark::Points => (vec![(0, 0), (0, 0)], vec![(0, 0), (0, 0)], 5),
+            Mark::Dashed => (vec![(0, 0), (8, 0)], vec![(14, 0), (22, 0)], 0),
+            Mark::Line | Mark::LinePoints => (vec![(0, 0), (24, 0)], vec![(24, 0), (24, 0)], 0),
+            Mark::Measured => (vec![(0, 0), (24, 0)], vec![], 5),
         };
+        let measured = s.mark == Mark::Measured;
         let legend = move |(x, y): (i32, i32)| {
             EmptyElement::at((x, y))
-                + PathElement::new(vec![(seg1.0, 0), (seg1.1, 0)], c.stroke_width(3))
-                + PathElement::new(vec![(seg2.0, 0), (seg2.1, 0)], c.stroke_width(3))
+                + PathElement::new(seg1.clone(), c.stroke_width(3))
+                + PathElement::new(seg2.clone(), c.stroke_width(3))
                 + Circle::new((12, 0), dot, c.filled())
         };
         let anno = match s.mark {
@@ -174,9 +236,17 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
                     .draw_series(pts.iter().map(|p| Circle::new(*p, 5, c.filled())))
                     .map_err(&e)?
             }
+            Mark::Measured => chart
+                .draw_series(style::segments(pts.iter().copied(), c.stroke_width(3)))
+                .map_err(&e)?,
         };
         if !s.label.is_empty() {
             anno.label(s.label.clone()).legend(legend);
+        }
+        if measured {
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 5, c.filled())))
+                .map_err(&e)?;
         }
     }
     if fig.series.iter().any(|s| !s.label.is_empty()) {
@@ -186,7 +256,16 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
             .border_style(BLACK)
             .background_style(WHITE.mix(0.85))
             .position(style::quiet_corner(
-                fig.series.iter().flat_map(|s| s.points.iter().copied()),
+                fig.series.iter().flat_map(|s| {
+                    let ends = s
+                        .points
+                        .iter()
+                        .zip(&s.bars)
+                        .filter(|_| s.mark == Mark::Measured)
+                        .flat_map(|(p, b)| [(p.0, p.1), (b.0, b.1), (b.0, b.2)]);
+                    let plain = s.points.iter().copied().filter(|_| s.mark != Mark::Measured);
+                    plain.chain(ends)
+                }),
                 xr,
                 yr,
             ))
@@ -195,13 +274,4 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
     }
     root.present().map_err(&e)?;
     Ok(())
-}
-
-/// Legend kind of a mark: 0 a dot, 1 a dashed stroke, 2 a solid stroke.
-fn mark_of(m: Mark) -> u8 {
-    match m {
-        Mark::Points => 0,
-        Mark::Dashed => 1,
-        Mark::Line | Mark::LinePoints => 2,
-    }
 }

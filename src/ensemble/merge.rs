@@ -12,6 +12,26 @@ pub trait Merge {
     fn merge(&mut self, right: Self);
 }
 
+/// Present accumulators merge; an absent one takes the other side's.
+impl<T: Merge> Merge for Option<T> {
+    fn merge(&mut self, right: Self) {
+        match (self.as_mut(), right) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, b) => *self = b,
+            (Some(_), None) => {}
+        }
+    }
+}
+
+/// Element by element (e.g. one accumulator per dynamics, or per snapshot time).
+impl<T: Merge> Merge for Vec<T> {
+    fn merge(&mut self, right: Self) {
+        for (a, b) in self.iter_mut().zip(right) {
+            a.merge(b);
+        }
+    }
+}
+
 /// A streaming binary-tree fold over blocks in index order.
 #[derive(Debug, Clone)]
 pub struct TreeFold<T> {

@@ -1,24 +1,22 @@
-//! The deterministic experiments of the math spec that the discrete optimizers must reproduce: the O4 2-cycle
-//! and the E2 table on f = x² − y², and E1 on Beale (Kim et al. Fig. 1). All runs use noise σ = 0, which makes
+//! The deterministic trajectories of gradient descent and SAM that the math spec tabulates, reproduced by the
+//! discrete optimizers: the O4 2-cycle and the E2 table on f = x² − y², and E1 on Beale (Kim et al. Fig. 1). All runs use noise σ = 0, which makes
 //! `Discrete` deterministic (the mini-batch gradient is ∇f + 0·ξ), stepped through `Stepper::step` with a
 //! seeded `PathRng`. The spec's values are float64 ([D]); the paper's code for E2 is float32, so the table is
 //! matched to the digits it prints, not to the paper's plots.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
+use common::{model, n0};
 use samsde::brownian::path_rng;
-use samsde::model::Model;
 use samsde::model::landscape::{Beale, Landscape, Quadratic, beale};
-use samsde::model::noise::Noise;
-use samsde::stepper::Stepper;
-use samsde::stepper::{Discrete, DiscreteKind};
-use std::sync::Arc;
+use samsde::stepper::{Discrete, DiscreteKind, Stepper};
 
 /// The official code adds 1e−16 to ‖g‖ in SAM's normalisation.
 const TORCH_EPS: f64 = 1e-16;
 
 fn discrete(l: impl Landscape + 'static, kind: DiscreteKind, eta: f64, rho: f64) -> Discrete {
-    let model = Model::new(Arc::new(l), Noise::isotropic(0.0, 1.0).unwrap()).unwrap();
-    Discrete::new(model, kind, eta, rho, 0.0, TORCH_EPS)
+    Discrete::new(model(l, n0(0.0, 1.0)), kind, eta, rho, 0.0, TORCH_EPS)
 }
 
 /// Runs `steps` steps from `x0`; `stop(k, x)` may end the run early (returns the step count too).

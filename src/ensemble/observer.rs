@@ -1,0 +1,82 @@
+//! Observers: what a run measures. An observer is a streaming, mergeable accumulator ([`Merge`]) with hooks
+//! that the runner calls for every path in index order, after the path's block has run; every hook has a
+//! default that does nothing, so an observer implements only what it needs (as argmin's observers do).
+//!
+//! The runner does not know which observers are attached: it replays each path's [`PathRecord`] into the
+//! observer of its dynamics — [`Observer::snapshot`] at every snapshot time the path was running,
+//! [`Observer::end_path`] once, then [`Observer::paired`] with the first dynamics' record of the same path.
+//! A new statistic is a new observer (an accumulator in `stats/` implementing this trait), never a change
+//! to the runner.
+
+use super::merge::Merge;
+use crate::stepper::{PathRecord, Plan};
+
+/// One path of one dynamics as the observers see it: its index, its record and the run's plan.
+#[derive(Debug, Clone, Copy)]
+pub struct PathView<'a> {
+    /// Path index i.
+    pub index: u64,
+    /// What the path produced.
+    pub record: &'a PathRecord,
+    /// The run's plan (start, saddle, region, basins).
+    pub plan: &'a Plan,
+    /// Horizon T.
+    pub t_end: f64,
+}
+
+impl<'a> PathView<'a> {
+    /// Dimension d of the position.
+    pub fn dim(&self) -> usize {
+        self.record.final_pos.len()
+    }
+    /// The position at snapshot `j`, if the path was running then.
+    pub fn position(&self, j: usize) -> Option<&'a [f64]> {
+        let d = self.dim();
+        let rec = self.record;
+        rec.alive
+            .get(j)
+            .copied()
+            .unwrap_or(false)
+            .then(|| &rec.snaps[j * d..(j + 1) * d])
+    }
+    /// First exit time from the region, if the path exited by T.
+    pub fn exit_time(&self) -> Option<f64> {
+        self.record.exit_time
+    }
+    /// Time of divergence, if the path diverged.
+    pub fn diverged_at(&self) -> Option<f64> {
+        self.record.diverged_at
+    }
+}
+
+/// A statistic of a run: mergeable, with default no-op hooks. Hooks run in path index order within a block,
+/// and blocks are merged in index order ([`super::TreeFold`]), so an observer's result is bit-identical at
+/// any thread count.
+pub trait Observer: Merge + Send {
+    /// The path was running at snapshot `j` (snapshot times in order), at position `x`.
+    fn snapshot(&mut self, _path: &PathView<'_>, _j: usize, _x: &[f64]) {}
+    /// The path ended (by T, by stopping at an exit or basin, or by diverging), after its snapshots.
+    fn end_path(&mut self, _path: &PathView<'_>) {}
+    /// For every dynamics but the run's first: the same path of the first dynamics (common random numbers),
+    /// for paired statistics. Called after [`Observer::end_path`].
+    fn paired(&mut self, _path: &PathView<'_>, _reference: &PathView<'_>) {}
+}
+
+/// An optional observer (e.g. exit times, only with an exit region) observes when present.
+impl<O: Observer> Observer for Option<O> {
+    fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
+        if let Some(o) = self {
+            o.snapshot(path, j, x);
+        }
+    }
+    fn end_path(&mut self, path: &PathView<'_>) {
+        if let Some(o) = self {
+            o.end_path(path);
+        }
+    }
+    fn paired(&mut self, path: &PathView<'_>, reference: &PathView<'_>) {
+        if let Some(o) = self {
+            o.paired(path, reference);
+        }
+    }
+}

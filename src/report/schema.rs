@@ -1,0 +1,263 @@
+//! The results schema: what `summary.json` and the CSV files of an output folder hold (documented in the
+//! README, pinned by `tests/cli.rs`).
+//!
+//! Files: `summary.json` ([`Summary`]), `moments.csv` ([`MomentRow`]), `exit_times.csv` ([`SurvivalRow`]),
+//! `basins.csv` ([`BasinRow`]), `paths.csv` ([`PathRow`]); [`Report`] is all of them.
+
+use crate::model::Region;
+use crate::stats::{BasinEstimate, ExitEstimate};
+use serde::{Deserialize, Serialize};
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Version of samsde that wrote it.
+    pub samsde_version: String,
+    /// The model's `name`.
+    pub model: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Number of paths per dynamics.
+    pub paths: u64,
+    /// Worker threads used (results do not depend on it).
+    pub threads: usize,
+    /// Wall-clock seconds of the simulation.
+    pub wall_seconds: f64,
+    /// Landscape kind and its coordinate names.
+    pub landscape: String,
+    /// Coordinate names (x, y, …).
+    pub variables: Vec<String>,
+    /// Noise model, described.
+    pub noise: String,
+    /// The saddle d the analysis is centred on.
+    pub saddle: Vec<f64>,
+    /// Eigenvalues of ∇²f(d), ascending.
+    pub saddle_eigenvalues: Vec<f64>,
+    /// Horizon T.
+    pub t_end: f64,
+    /// Exit region, if any.
+    pub exit_region: Option<Region>,
+    /// Per dynamics, in model-file order.
+    pub dynamics: Vec<DynamicsSummary>,
+}
+
+/// One dynamics in `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DynamicsSummary {
+    /// Label from the model file.
+    pub label: String,
+    /// Kind (sgd, usam, …).
+    pub kind: String,
+    /// Learning rate η.
+    pub lr: f64,
+    /// Radius ρ.
+    pub rho: f64,
+    /// Momentum μ.
+    pub momentum: f64,
+    /// Time per step (dt, or η for discrete optimizers).
+    pub dt: f64,
+    /// Solver name, or "discrete".
+    pub solver: String,
+    /// Strong order of the solver on this SDE (null for discrete optimizers).
+    pub strong_order: Option<f64>,
+    /// Noise structure (additive, diagonal, commutative, general; null for discrete).
+    pub structure: Option<String>,
+    /// Remarks: regularisation, approximations, fast path.
+    pub notes: Vec<String>,
+    /// Moments at t_end.
+    #[serde(rename = "final")]
+    pub final_moments: FinalMoments,
+    /// Width of the cloud at t_end.
+    pub width: Width,
+    /// Exit-time statistics (null without an exit region).
+    pub exit: Option<ExitSummary>,
+    /// Basin classes (attractors, trapped, unresolved, diverged).
+    pub basins: Vec<BasinEstimate>,
+    /// Paths that diverged (non-finite or beyond the blow-up bound).
+    pub diverged: u64,
+    /// Paired differences against the first dynamics (null for the first).
+    pub paired: Option<PairedSummary>,
+    /// Closed-form predictions that apply (null if none).
+    pub theory: Option<Theory>,
+}
+
+/// Mean and covariance at t_end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalMoments {
+    /// Time.
+    pub t: f64,
+    /// Paths observed.
+    pub n: u64,
+    /// Mean.
+    pub mean: Vec<f64>,
+    /// Covariance rows.
+    pub cov: Vec<Vec<f64>>,
+    /// Standard error of the mean.
+    pub mean_stderr: Vec<f64>,
+}
+
+/// Width of the cloud.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Width {
+    /// tr C.
+    pub trace: f64,
+    /// Its standard error (Gaussian approximation).
+    pub trace_stderr: f64,
+    /// Eigenvalues of C, ascending.
+    pub eigenvalues: Vec<f64>,
+    /// E‖x − d‖².
+    pub msd: f64,
+    /// Its standard error.
+    pub msd_stderr: f64,
+}
+
+/// Exit-time statistics: the estimator's output ([`ExitEstimate`], flattened into the same JSON object) and
+/// the monitoring correction used. Derefs to the estimate, so `exit.mean_time` etc. read directly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExitSummary {
+    /// exited, censored, mean_time, mean_time_stderr, ci95, median_time, quantiles, estimator.
+    #[serde(flatten)]
+    pub estimate: ExitEstimate,
+    /// "brownian_bridge" or "none".
+    pub correction: String,
+}
+
+impl std::ops::Deref for ExitSummary {
+    type Target = ExitEstimate;
+    fn deref(&self) -> &ExitEstimate {
+        &self.estimate
+    }
+}
+
+/// Paired differences against the reference (first) dynamics, path by path with common random numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedSummary {
+    /// Label of the reference dynamics.
+    pub reference: String,
+    /// MSD(this) − MSD(reference) at t_end.
+    pub msd_difference: f64,
+    /// Its standard error.
+    pub msd_difference_stderr: f64,
+    /// E[min(τ,T)](this) − E[min(τ,T)](reference), if exit times are measured.
+    pub exit_difference: Option<f64>,
+    /// Its standard error.
+    pub exit_difference_stderr: Option<f64>,
+    /// tr C(this) / tr C(reference) at t_end.
+    pub width_ratio: f64,
+}
+
+/// Closed forms beside the simulated numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Theory {
+    /// O1: OU mean at t_end of the linearisation at the saddle (linear dynamics only).
+    pub mean: Option<Vec<f64>>,
+    /// O1: its covariance.
+    pub cov: Option<Vec<Vec<f64>>>,
+    /// O1: trace of the covariance.
+    pub trace: Option<f64>,
+    /// O1: MSD E‖x − d‖².
+    pub msd: Option<f64>,
+    /// O5/O6: exact 1-D mean exit time along the unstable direction.
+    pub exit_mean_time: Option<f64>,
+    /// O5/O7: asymptotic formula for the same.
+    pub exit_mean_time_asymptotic: Option<f64>,
+    /// O3: the radius above which USAM is attracted to the saddle (1/|λ₋|).
+    pub attraction_threshold_rho: Option<f64>,
+    /// O3: whether this dynamics' linearisation attracts at its ρ.
+    pub attracting: Option<bool>,
+    /// What the numbers assume.
+    pub notes: Vec<String>,
+}
+
+/// A row of `moments.csv`: one dynamics at one snapshot time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MomentRow {
+    /// Dynamics label.
+    pub label: String,
+    /// Time.
+    pub t: f64,
+    /// Paths observed.
+    pub n: u64,
+    /// Mean (d).
+    pub mean: Vec<f64>,
+    /// Covariance, row-major (d×d).
+    pub cov: Vec<f64>,
+    /// tr C.
+    pub trace: f64,
+    /// Its standard error.
+    pub trace_stderr: f64,
+    /// Eigenvalues of C, ascending (d).
+    pub eigenvalues: Vec<f64>,
+    /// MSD.
+    pub msd: f64,
+    /// Its standard error.
+    pub msd_stderr: f64,
+    /// O1 trace at this time (linear dynamics), if known.
+    pub theory_trace: Option<f64>,
+    /// O1 MSD at this time, if known.
+    pub theory_msd: Option<f64>,
+    /// tr C / tr C of the first (reference) dynamics at this time (None for the reference itself).
+    pub width_ratio: Option<f64>,
+    /// Paired MSD − MSD of the reference, path by path with common random numbers.
+    pub msd_difference: Option<f64>,
+    /// Its standard error.
+    pub msd_difference_stderr: Option<f64>,
+}
+
+/// A row of `exit_times.csv`: the Kaplan–Meier survival curve of one dynamics at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalRow {
+    /// Dynamics label.
+    pub label: String,
+    /// Time.
+    pub t: f64,
+    /// S(t) = P(τ > t).
+    pub survival: f64,
+    /// Paths still inside just after t.
+    pub at_risk: u64,
+}
+
+/// A row of `basins.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BasinRow {
+    /// Dynamics label.
+    pub label: String,
+    /// Class (attractor label, trapped, unresolved, diverged).
+    pub class: String,
+    /// Paths.
+    pub count: u64,
+    /// Probability.
+    pub probability: f64,
+    /// Clopper–Pearson 95 % lower bound.
+    pub ci_lo: f64,
+    /// Upper bound.
+    pub ci_hi: f64,
+}
+
+/// A row of `paths.csv`: one stored sample path at one snapshot time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathRow {
+    /// Dynamics label.
+    pub label: String,
+    /// Path index.
+    pub path: u64,
+    /// Time.
+    pub t: f64,
+    /// Position (d).
+    pub x: Vec<f64>,
+}
+
+/// Everything in an output folder but the figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `summary.json`.
+    pub summary: Summary,
+    /// `moments.csv`.
+    pub moments: Vec<MomentRow>,
+    /// `exit_times.csv`.
+    pub survival: Vec<SurvivalRow>,
+    /// `basins.csv`.
+    pub basins: Vec<BasinRow>,
+    /// `paths.csv`.
+    pub paths: Vec<PathRow>,
+}

@@ -1,0 +1,429 @@
+//! Stage two of the configuration: a [`Config`] validated into a ready [`Experiment`] — the model, the chosen
+//! saddle, one stepper per dynamics, the plan every path follows — holding validated values only.
+//!
+//! Everything is checked here, before any file is written: a bad model file is one [`Error::Model`] naming the
+//! file, the dotted key, its line and the fix. Running is [`Experiment::run`] (`super::run`); turning the
+//! observations into a report is the report module's job.
+
+use super::build::{DynamicsSpec, build};
+use super::model::{self, default_hessian};
+use super::schema::{Config, ExitConfig, LandscapeConfig, SaddleConfig, Start};
+use super::source::Source;
+use crate::ensemble::{Entry, Plan, Region, Schedule};
+use crate::error::{Error, Result};
+use crate::model::critical::{choose_saddle, default_basins};
+use crate::model::{CriticalPoint, Model};
+use crate::sde::NoiseStructure;
+use crate::solver::SolverSpec;
+
+/// What the report says about one dynamics besides its statistics.
+#[derive(Debug, Clone)]
+pub struct DynamicsMeta {
+    /// Label.
+    pub label: String,
+    /// Validated parameters.
+    pub spec: DynamicsSpec,
+    /// Noise structure (None for discrete optimizers).
+    pub structure: Option<NoiseStructure>,
+    /// Strong order (None for discrete optimizers).
+    pub strong_order: Option<f64>,
+    /// Time per step.
+    pub dt: f64,
+    /// Remarks.
+    pub notes: Vec<String>,
+}
+
+/// A validated, ready-to-run model file.
+pub struct Experiment {
+    /// The model file (for messages).
+    pub file: String,
+    /// The model's name (the default output folder is `output/<name>/`).
+    pub name: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Paths per dynamics.
+    pub paths: u64,
+    /// Paths stored per dynamics (`paths.csv`).
+    pub sample_paths: u64,
+    /// Horizon T.
+    pub t_end: f64,
+    /// Landscape and noise.
+    pub model: Model,
+    /// The chosen saddle, classified.
+    pub saddle: CriticalPoint,
+    /// Solver.
+    pub solver: SolverSpec,
+    /// One entry per dynamics (label, stepper, schedule), in model-file order.
+    pub entries: Vec<Entry>,
+    /// Their descriptions.
+    pub meta: Vec<DynamicsMeta>,
+    /// Start, regions, attractors.
+    pub plan: Plan,
+    /// Attractor labels and centres.
+    pub basin_labels: Vec<(String, Vec<f64>)>,
+    /// Every effective value, for `config.resolved.toml` and records of what was run.
+    resolved: Config,
+}
+
+fn finite(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+fn check_vec(src: &Source, key: &str, v: &[f64], d: usize) -> Result<()> {
+    if v.len() != d {
+        return Err(src.error(
+            Some(key),
+            &format!("has {} entries, expected {d}", v.len()),
+            &format!("give {d} coordinates (the dimension of the landscape)"),
+        ));
+    }
+    if !finite(v) {
+        return Err(src.error(
+            Some(key),
+            &format!("non-finite entry in {v:?}"),
+            "all entries must be finite numbers",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a finite, positive number.
+fn positive(src: &Source, key: &str, v: f64, fix: &str) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(src.error(Some(key), &format!("invalid value {v}"), fix))
+    }
+}
+
+impl Experiment {
+    /// Validates `src` (with its overrides) into an experiment. Nothing is written.
+    pub fn load(src: &Source) -> Result<Experiment> {
+        let mut c = src.config()?;
+        let err = |k: &str, m: String, f: &str| src.error(Some(k), &m, f);
+        if c.name.trim().is_empty() || c.name.contains(['/', '\\']) || c.name.starts_with('.') {
+            return Err(err(
+                "name",
+                format!("invalid name {:?}", c.name),
+                "use a plain folder name, e.g. \"my_model\"",
+            ));
+        }
+        let model = model::model(src, &c.landscape, &c.noise)?;
+        let l = model.landscape().as_ref();
+        let d = l.dim();
+        let solver = solver(src, &c)?;
+        ensemble_and_output(src, &c)?;
+        let saddle = saddle(src, &c, l)?;
+        let start = start(src, &c, &saddle)?;
+        let region = region(src, &c.exit, &saddle)?;
+        if let Some(r) = &region
+            && !r.inside(&start)
+        {
+            return Err(err(
+                "ensemble.x0",
+                format!("the start {start:?} is outside the exit region"),
+                "start inside the region, or enlarge exit.radius",
+            ));
+        }
+        // Basins.
+        let b = c.basins.clone();
+        positive(src, "basins.radius", b.radius, "must be a finite number > 0, e.g. 0.1")?;
+        let basin_labels = match &b.points {
+            Some(pts) => {
+                for (i, p) in pts.iter().enumerate() {
+                    check_vec(src, &format!("basins.points[{i}]"), p, d)?;
+                }
+                pts.iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("basin_{}", i + 1), p.clone()))
+                    .collect()
+            }
+            None => default_basins(l, &saddle.x),
+        };
+        let (entries, meta) = dynamics(src, &mut c, &model, &solver, &saddle)?;
+        let plan = Plan {
+            start: start.clone(),
+            spread: c.ensemble.spread,
+            saddle: saddle.x.clone(),
+            region,
+            bridge: c.exit.bridge(),
+            stop_on_exit: c.exit.stop(),
+            basins: basin_labels.iter().map(|(_, x)| x.clone()).collect(),
+            basin_radius: b.radius,
+            stop_on_basin: b.stop,
+            blowup: c.ensemble.blowup,
+        };
+        // Resolved values, so that config.resolved.toml reproduces the run on its own.
+        c.ensemble.x0 = Some(start);
+        c.ensemble.start = None;
+        c.ensemble.offset = None;
+        c.saddle = SaddleConfig {
+            point: Some(saddle.x.clone()),
+            guess: None,
+        };
+        c.basins.points = Some(plan.basins.clone());
+        if let LandscapeConfig::Quadratic { hessian, .. } = &mut c.landscape
+            && hessian.is_none()
+        {
+            *hessian = Some(default_hessian());
+        }
+        Ok(Experiment {
+            file: src.file.clone(),
+            name: c.name.clone(),
+            seed: c.ensemble.seed,
+            paths: c.ensemble.paths,
+            sample_paths: c.output.sample_paths,
+            t_end: c.solver.t_end,
+            model,
+            saddle,
+            solver,
+            entries,
+            meta,
+            plan,
+            basin_labels,
+            resolved: c,
+        })
+    }
+
+    /// Every effective value of the run (defaults filled, overrides applied, saddle, start and basins
+    /// resolved): what `config.resolved.toml` holds.
+    pub fn resolved(&self) -> &Config {
+        &self.resolved
+    }
+
+    /// The resolved configuration as TOML (`config.resolved.toml`).
+    pub fn resolved_toml(&self) -> Result<String> {
+        let body = toml::to_string(&self.resolved).map_err(|e| Error::Output(e.to_string()))?;
+        Ok(format!(
+            "# Every effective value of this run (defaults filled, overrides applied); `samsde run` accepts it as is.\n{body}"
+        ))
+    }
+
+    /// The index of the dynamics labelled `label`.
+    pub fn dynamics_index(&self, label: &str) -> Result<usize> {
+        self.meta
+            .iter()
+            .position(|m| m.label == label)
+            .ok_or_else(|| Error::Usage(format!("{}: no dynamics labelled {label}", self.file)))
+    }
+}
+
+/// `[solver]`: the step and horizon.
+fn solver(src: &Source, c: &Config) -> Result<SolverSpec> {
+    let (dt, t_end) = (c.solver.dt, c.solver.t_end);
+    positive(
+        src,
+        "solver.dt",
+        dt,
+        "the step dt must be a finite number > 0, e.g. 1e-3",
+    )?;
+    positive(src, "solver.t_end", t_end, "the horizon must be a finite number > 0")?;
+    if dt > t_end {
+        return Err(src.error(
+            Some("solver.dt"),
+            &format!("dt = {dt} exceeds t_end = {t_end}"),
+            "choose dt ≤ t_end",
+        ));
+    }
+    Ok(SolverSpec {
+        kind: c.solver.kind,
+        dt,
+        allow_dropping_areas: c.solver.allow_dropping_areas,
+    })
+}
+
+/// `[ensemble]` and `[output]` numbers.
+fn ensemble_and_output(src: &Source, c: &Config) -> Result<()> {
+    let e = &c.ensemble;
+    if e.paths == 0 {
+        return Err(src.error(
+            Some("ensemble.paths"),
+            "invalid value 0",
+            "run at least 1 path, e.g. paths = 1000",
+        ));
+    }
+    if !(e.spread.is_finite() && e.spread >= 0.0) {
+        return Err(src.error(
+            Some("ensemble.spread"),
+            &format!("invalid value {}", e.spread),
+            "must be a finite number ≥ 0",
+        ));
+    }
+    positive(src, "ensemble.blowup", e.blowup, "must be a finite number > 0")?;
+    if c.output.snapshots < 2 {
+        return Err(src.error(
+            Some("output.snapshots"),
+            &format!("invalid value {}", c.output.snapshots),
+            "need at least 2 snapshots (t = 0 and t_end)",
+        ));
+    }
+    Ok(())
+}
+
+/// `[saddle]`: the point the analysis is centred on.
+fn saddle(src: &Source, c: &Config, l: &dyn crate::model::Landscape) -> Result<CriticalPoint> {
+    let d = l.dim();
+    let s = &c.saddle;
+    if s.point.is_some() && s.guess.is_some() {
+        return Err(src.error(
+            Some("saddle.guess"),
+            "both saddle.point and saddle.guess are given",
+            "keep one of them",
+        ));
+    }
+    for (key, v) in [("saddle.point", &s.point), ("saddle.guess", &s.guess)] {
+        if let Some(v) = v {
+            check_vec(src, key, v, d)?;
+        }
+    }
+    let center = match &c.landscape {
+        LandscapeConfig::Quadratic { center, .. } => center.as_deref(),
+        _ => None,
+    };
+    choose_saddle(l, s.point.as_deref(), s.guess.as_deref(), center).map_err(|e| src.locate(e))
+}
+
+/// `[ensemble]` start: `x0`, or the saddle plus `offset`.
+fn start(src: &Source, c: &Config, saddle: &CriticalPoint) -> Result<Vec<f64>> {
+    let e = &c.ensemble;
+    let d = saddle.x.len();
+    match (&e.x0, e.start) {
+        (Some(_), Some(_)) => Err(src.error(
+            Some("ensemble.start"),
+            "both ensemble.x0 and ensemble.start are given",
+            "keep one of them",
+        )),
+        (Some(x0), None) => {
+            check_vec(src, "ensemble.x0", x0, d)?;
+            if e.offset.is_some() {
+                return Err(src.error(
+                    Some("ensemble.offset"),
+                    "offset is only used with start = \"saddle\"",
+                    "remove it, or replace x0 by start = \"saddle\"",
+                ));
+            }
+            Ok(x0.clone())
+        }
+        (None, None | Some(Start::Saddle)) => {
+            let off = e.offset.clone().unwrap_or_else(|| vec![0.0; d]);
+            check_vec(src, "ensemble.offset", &off, d)?;
+            Ok(saddle.x.iter().zip(&off).map(|(a, b)| a + b).collect())
+        }
+    }
+}
+
+/// `[exit]`: the region around the saddle.
+fn region(src: &Source, x: &ExitConfig, saddle: &CriticalPoint) -> Result<Option<Region>> {
+    let center = saddle.x.clone();
+    let d = center.len();
+    let lift = |e| src.locate(e);
+    Ok(match x {
+        ExitConfig::None {} => None,
+        ExitConfig::Ball { radius, .. } => Some(Region::ball(center, *radius).map_err(lift)?),
+        ExitConfig::Box {
+            radius, half_widths, ..
+        } => {
+            let hw = half_widths.clone().unwrap_or_else(|| vec![*radius; d]);
+            Some(Region::boxed(center, hw).map_err(lift)?)
+        }
+        ExitConfig::Slab {
+            radius,
+            normal,
+            half_width,
+            ..
+        } => {
+            let n = normal.clone().unwrap_or_else(|| saddle.eigenvectors[0].clone());
+            Some(Region::slab(center, n, half_width.unwrap_or(*radius)).map_err(lift)?)
+        }
+    })
+}
+
+/// `[[dynamics]]`: labels (defaulted to the kind in upper case), then one stepper per entry.
+fn dynamics(
+    src: &Source,
+    c: &mut Config,
+    model: &Model,
+    solver: &SolverSpec,
+    saddle: &CriticalPoint,
+) -> Result<(Vec<Entry>, Vec<DynamicsMeta>)> {
+    if c.dynamics.is_empty() {
+        return Err(src.error(
+            Some("dynamics"),
+            "no [[dynamics]] entries",
+            "add at least one, e.g. [[dynamics]] kind = \"sgd\"",
+        ));
+    }
+    for dy in c.dynamics.iter_mut() {
+        if dy.label.is_empty() {
+            dy.label = dy.kind.name().to_uppercase();
+        }
+    }
+    let mut entries = Vec::new();
+    let mut meta = Vec::new();
+    for (i, dy) in c.dynamics.iter().enumerate() {
+        let prefix = format!("dynamics.{}", dy.label);
+        if c.dynamics[..i].iter().any(|o| o.label == dy.label) {
+            return Err(src.error(
+                Some(&format!("{prefix}.label")),
+                &format!("duplicate label \"{}\"", dy.label),
+                "give every [[dynamics]] entry a distinct label",
+            ));
+        }
+        if dy.label.contains(['.', '=', ' ', '\t']) {
+            return Err(src.error(
+                Some(&format!("{prefix}.label")),
+                &format!("label \"{}\" contains '.', '=' or a space", dy.label),
+                "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
+            ));
+        }
+        let spec = DynamicsSpec {
+            kind: dy.kind,
+            lr: dy.lr,
+            rho: dy.rho,
+            momentum: dy.momentum,
+            epsilon: dy.epsilon,
+        };
+        let built = build(&spec, model, solver, &saddle.x, &prefix).map_err(|e| src.locate(e))?;
+        meta.push(DynamicsMeta {
+            label: dy.label.clone(),
+            spec,
+            structure: built.structure,
+            strong_order: built.strong_order,
+            dt: built.dt,
+            notes: built.notes,
+        });
+        entries.push(Entry {
+            label: dy.label.clone(),
+            stepper: built.stepper,
+            schedule: Schedule::new(built.dt, c.solver.t_end, c.output.snapshots),
+        });
+    }
+    Ok((entries, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped model file parses and validates (no simulation), and so does its resolved form.
+    #[test]
+    fn shipped_models_validate() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let mut n = 0;
+        for sub in [dir.clone(), dir.join("paper")] {
+            for e in std::fs::read_dir(&sub).expect("models/ exists") {
+                let p = e.expect("entry").path();
+                if p.extension().is_some_and(|x| x == "toml") {
+                    let src = Source::read(&p).unwrap_or_else(|e| panic!("{e}"));
+                    let exp = Experiment::load(&src).unwrap_or_else(|e| panic!("{e}"));
+                    let text = std::fs::read_to_string(&p).expect("readable");
+                    assert!(text.starts_with('#'), "{} must start with a comment", p.display());
+                    let again = Source::parse("resolved", &exp.resolved_toml().expect("toml")).expect("parses");
+                    Experiment::load(&again).unwrap_or_else(|e| panic!("{}: resolved: {e}", p.display()));
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 18, "found {n} model files");
+    }
+}

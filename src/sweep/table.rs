@@ -1,0 +1,298 @@
+//! The table of a sweep: one row per grid point with the results per dynamics (`sweep.csv`, `sweep.json`).
+//! Fields added after the first version of `sweep.json` default when missing, so older files still load.
+
+use crate::error::{Error, Result};
+use crate::report::DynamicsSummary;
+use crate::stats::clopper_pearson;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A point of a sweep series: (parameter value, estimate, lower and upper 95 % bound).
+pub type SeriesPoint = (f64, f64, f64, f64);
+
+/// `sweep.json`: the whole sweep. Fields added after the first version default when missing, so older
+/// files still load (with fewer figures).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepTable {
+    /// The model's name.
+    pub model: String,
+    /// Master seed (the same at every point).
+    pub seed: Option<u64>,
+    /// Paths per dynamics.
+    pub paths: Option<u64>,
+    /// Values of each varied key, as written in the table.
+    pub vary: BTreeMap<String, Vec<String>>,
+    /// The varied keys in `--vary` order (the first varies slowest).
+    #[serde(default)]
+    pub axes: Vec<String>,
+    /// Eigenvalues of ∇²f at the saddle, ascending (at the first point).
+    #[serde(default)]
+    pub saddle_eigenvalues: Vec<f64>,
+    /// Horizon T (at the first point).
+    #[serde(default)]
+    pub t_end: Option<f64>,
+    /// One entry per grid point.
+    pub points: Vec<SweepPoint>,
+}
+
+/// One grid point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Index in grid order.
+    pub point: usize,
+    /// Value of each varied key.
+    pub values: BTreeMap<String, String>,
+    /// Results per dynamics, in model-file order.
+    pub dynamics: Vec<SweepDynamics>,
+    /// The noise model at this point.
+    #[serde(default)]
+    pub noise: Option<SweepNoise>,
+}
+
+/// The noise parameters of one point (those the theoretical boundaries need).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepNoise {
+    /// isotropic | hessian | finite_sum | linear.
+    pub kind: String,
+    /// σ₁ (isotropic).
+    pub sigma: f64,
+    /// Batch size B.
+    pub batch_size: f64,
+}
+
+/// One dynamics at one grid point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepDynamics {
+    /// Label from the model file.
+    pub label: String,
+    /// Kind (sgd, usam, sam, …).
+    #[serde(default)]
+    pub kind: String,
+    /// Radius ρ.
+    #[serde(default)]
+    pub rho: Option<f64>,
+    /// MSD E‖x − d‖² at t_end.
+    #[serde(deserialize_with = "nan_if_null")]
+    pub msd: f64,
+    /// Its standard error.
+    #[serde(deserialize_with = "nan_if_null")]
+    pub msd_stderr: f64,
+    /// tr C at t_end.
+    #[serde(deserialize_with = "nan_if_null")]
+    pub trace: f64,
+    /// Mean (or restricted mean) exit time.
+    pub exit_mean_time: Option<f64>,
+    /// Its standard error.
+    pub exit_mean_time_stderr: Option<f64>,
+    /// Its 95 % interval (from the run's exit summary).
+    #[serde(default)]
+    pub exit_mean_time_ci95: Option<[f64; 2]>,
+    /// Paths that exited by t_end.
+    pub exited: Option<u64>,
+    /// Paths censored at t_end.
+    pub censored: Option<u64>,
+    /// Probability per basin class.
+    pub basins: BTreeMap<String, f64>,
+    /// Clopper–Pearson 95 % interval per basin class.
+    #[serde(default)]
+    pub basins_ci95: BTreeMap<String, [f64; 2]>,
+    /// Paths that diverged.
+    pub diverged: u64,
+}
+
+impl SweepDynamics {
+    /// The row entries of one dynamics' summary.
+    pub fn from_summary(d: &DynamicsSummary) -> SweepDynamics {
+        let total: u64 = d.basins.iter().map(|b| b.count).sum();
+        SweepDynamics {
+            label: d.label.clone(),
+            kind: d.kind.clone(),
+            rho: Some(d.rho),
+            msd: d.width.msd,
+            msd_stderr: d.width.msd_stderr,
+            trace: d.width.trace,
+            exit_mean_time: d.exit.as_ref().and_then(|e| e.mean_time),
+            exit_mean_time_stderr: d.exit.as_ref().and_then(|e| e.mean_time_stderr),
+            exit_mean_time_ci95: d.exit.as_ref().and_then(|e| e.ci95),
+            exited: d.exit.as_ref().map(|e| e.exited),
+            censored: d.exit.as_ref().map(|e| e.censored),
+            basins: d.basins.iter().map(|b| (b.label.clone(), b.probability)).collect(),
+            basins_ci95: d
+                .basins
+                .iter()
+                .map(|b| (b.label.clone(), clopper_pearson(b.count, total)))
+                .collect(),
+            diverged: d.diverged,
+        }
+    }
+
+    /// Exited fraction with its Clopper–Pearson 95 % interval (exit region only).
+    pub fn exited_fraction(&self) -> Option<(f64, [f64; 2])> {
+        let (k, c) = (self.exited?, self.censored?);
+        let n = k + c;
+        (n > 0).then(|| (k as f64 / n as f64, clopper_pearson(k, n)))
+    }
+}
+
+impl SweepTable {
+    /// The varied keys in grid order (older files without `axes`: the keys of `vary`).
+    pub fn axis_keys(&self) -> Vec<String> {
+        if self.axes.is_empty() {
+            self.vary.keys().cloned().collect()
+        } else {
+            self.axes.clone()
+        }
+    }
+
+    /// Header and rows of `sweep.csv`: one row per point; per dynamics `label.msd`, …, `label.p_<class>`,
+    /// then (appended after every original column) the 95 % intervals `label.exit_mean_time_ci_lo/hi` and
+    /// `label.p_<class>_ci_lo/hi`.
+    pub fn csv(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let keys = self.axis_keys();
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(keys.iter().cloned());
+        let labels: Vec<String> = self
+            .points
+            .first()
+            .map(|p| p.dynamics.iter().map(|d| d.label.clone()).collect())
+            .unwrap_or_default();
+        let classes: Vec<Vec<String>> = (0..labels.len())
+            .map(|k| {
+                let mut cl: Vec<String> = self
+                    .points
+                    .iter()
+                    .filter_map(|p| p.dynamics.get(k))
+                    .flat_map(|d| d.basins.keys().cloned())
+                    .collect();
+                cl.sort();
+                cl.dedup();
+                cl
+            })
+            .collect();
+        for (l, cl) in labels.iter().zip(&classes) {
+            for f in [
+                "msd",
+                "msd_stderr",
+                "trace",
+                "exit_mean_time",
+                "exit_mean_time_stderr",
+                "exited",
+                "censored",
+                "diverged",
+            ] {
+                header.push(format!("{l}.{f}"));
+            }
+            header.extend(cl.iter().map(|c| format!("{l}.p_{c}")));
+        }
+        for (l, cl) in labels.iter().zip(&classes) {
+            header.push(format!("{l}.exit_mean_time_ci_lo"));
+            header.push(format!("{l}.exit_mean_time_ci_hi"));
+            for c in cl {
+                header.push(format!("{l}.p_{c}_ci_lo"));
+                header.push(format!("{l}.p_{c}_ci_hi"));
+            }
+        }
+        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let ou = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let rows = self
+            .points
+            .iter()
+            .map(|p| {
+                let mut r = vec![p.point.to_string()];
+                r.extend(keys.iter().map(|k| p.values.get(k).cloned().unwrap_or_default()));
+                for (d, cl) in p.dynamics.iter().zip(&classes) {
+                    r.extend([
+                        d.msd.to_string(),
+                        d.msd_stderr.to_string(),
+                        d.trace.to_string(),
+                        o(d.exit_mean_time),
+                        o(d.exit_mean_time_stderr),
+                        ou(d.exited),
+                        ou(d.censored),
+                        d.diverged.to_string(),
+                    ]);
+                    r.extend(cl.iter().map(|c| o(d.basins.get(c).copied())));
+                }
+                for (d, cl) in p.dynamics.iter().zip(&classes) {
+                    let ci = d.exit_mean_time_ci95;
+                    r.push(o(ci.map(|c| c[0])));
+                    r.push(o(ci.map(|c| c[1])));
+                    for c in cl {
+                        let ci = d.basins_ci95.get(c);
+                        r.push(o(ci.map(|c| c[0])));
+                        r.push(o(ci.map(|c| c[1])));
+                    }
+                }
+                r
+            })
+            .collect();
+        (header, rows)
+    }
+
+    /// Writes `sweep.csv` and `sweep.json` into `dir` (which must exist).
+    pub fn write_dir(&self, dir: &Path) -> Result<()> {
+        let p = dir.join("sweep.csv");
+        let err = |e: csv::Error| Error::Output(format!("{}: {e}", p.display()));
+        let mut w = csv::Writer::from_path(&p).map_err(err)?;
+        let (header, rows) = self.csv();
+        w.write_record(&header).map_err(err)?;
+        for r in &rows {
+            w.write_record(r).map_err(err)?;
+        }
+        w.flush().map_err(Error::io(&p))?;
+        let j = dir.join("sweep.json");
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::Output(e.to_string()))?;
+        std::fs::write(&j, json + "\n").map_err(Error::io(&j))
+    }
+
+    /// Reads `DIR/sweep.json`.
+    pub fn read_dir(dir: &Path) -> Result<SweepTable> {
+        let j = dir.join("sweep.json");
+        let text = std::fs::read_to_string(&j).map_err(Error::io(&j))?;
+        serde_json::from_str(&text).map_err(|e| Error::Output(format!("{}: {e}", j.display())))
+    }
+
+    /// Numeric values of axis `key` per point (NaN where not a number).
+    pub fn axis_values(&self, key: &str) -> Vec<f64> {
+        self.points
+            .iter()
+            .map(|p| p.values.get(key).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    /// The dynamics labels (of the first point).
+    pub fn labels(&self) -> Vec<String> {
+        self.points
+            .first()
+            .map(|p| p.dynamics.iter().map(|d| d.label.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// One series per dynamics over a 1-axis sweep: `f` gives (y, lo, hi) or None; points are (x, y, lo, hi).
+    pub fn series(&self, f: impl Fn(&SweepDynamics) -> Option<(f64, f64, f64)>) -> Vec<(String, Vec<SeriesPoint>)> {
+        let key = self.axis_keys().into_iter().next().unwrap_or_default();
+        let xs = self.axis_values(&key);
+        self.labels()
+            .into_iter()
+            .enumerate()
+            .map(|(k, l)| {
+                let pts = self
+                    .points
+                    .iter()
+                    .zip(&xs)
+                    .filter_map(|(p, &x)| {
+                        let (y, lo, hi) = f(p.dynamics.get(k)?)?;
+                        Some((x, y, lo, hi))
+                    })
+                    .collect();
+                (l, pts)
+            })
+            .collect()
+    }
+}
+
+/// A number that JSON may hold as null (serde_json writes NaN as null).
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
