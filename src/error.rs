@@ -146,3 +146,32 @@ pub fn ensure(cond: bool, key: &str, value: impl fmt::Display, fix: &str) -> Res
         Err(Error::invalid(key, value, fix))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2 for what is detected before anything runs, 1 for failures while results are read or written; a model
+    /// error prints the file, the key, the line and the fix.
+    #[test]
+    fn exit_codes_and_model_message() {
+        let io = Error::io("out/x")(std::io::Error::other("disk full"));
+        assert_eq!(io.exit_code(), 1);
+        assert_eq!(io.to_string(), "out/x: disk full");
+        assert_eq!(Error::Output("png".into()).exit_code(), 1);
+        assert_eq!(Error::Usage("--force".into()).exit_code(), 2);
+        assert_eq!(Error::invalid("solver.dt", -1, "must be > 0").exit_code(), 2);
+        let m = Error::Model {
+            file: "m.toml".into(),
+            key: Some("solver.dt".into()),
+            line: Some(7),
+            message: "invalid value -1".into(),
+            fix: "use dt > 0".into(),
+        };
+        assert_eq!(m.exit_code(), 2);
+        assert_eq!(
+            m.to_string(),
+            "m.toml: `solver.dt` (line 7): invalid value -1\n  fix: use dt > 0"
+        );
+    }
+}

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use samsde::brownian::{fill_normals, path_rng};
-use samsde::ensemble::{BLOCK, Entry, Plan};
+use samsde::ensemble::{self, BLOCK, Ensemble, Entry, Observer, PathView, Plan};
 use samsde::model::landscape::{DoubleWell, Quadratic};
 use samsde::setup::DynamicsKind::{Sam, Sgd, Usam};
 use samsde::stats::DynamicsStats;
@@ -224,4 +224,58 @@ fn divergence_is_counted_and_the_run_carries_on() {
     assert_eq!(s.basins.diverged, diverged);
     assert_eq!(s.moments.at[1].cloud.n, n - diverged);
     assert_eq!(s.basins.total(), n);
+}
+
+/// A statistic the library does not have, written as an observer and run by the unchanged runner: the paths
+/// still running at the last snapshot, and those that exited in the second half of [0, T]. Both must agree
+/// with the standard observers of the same run (the moments' count at t_end, the exit histogram's upper
+/// half), and, being merged in block order, be the same at 1 and 2 threads.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct LateExits {
+    running_at_end: u64,
+    exited_late: u64,
+}
+
+impl Merge for LateExits {
+    fn merge(&mut self, b: Self) {
+        self.running_at_end += b.running_at_end;
+        self.exited_late += b.exited_late;
+    }
+}
+
+impl Observer for LateExits {
+    fn snapshot(&mut self, path: &PathView<'_>, j: usize, _x: &[f64]) {
+        if j + 1 == path.record.alive.len() {
+            self.running_at_end += 1;
+        }
+    }
+    fn end_path(&mut self, path: &PathView<'_>) {
+        if path.exit_time().is_some_and(|t| t >= 0.5 * path.t_end) {
+            self.exited_late += 1;
+        }
+    }
+}
+
+#[test]
+fn a_new_observer_runs_without_changing_the_runner() {
+    let (quad, _, mut p, t_end) = mixed_entries();
+    p.stop_on_exit = true;
+    let e = ens(600, 4);
+    let ensemble = Ensemble {
+        paths: e.paths,
+        seed: e.seed,
+        progress: false,
+    };
+    let fresh = |_: usize| LateExits::default();
+    let late = |threads| pool(threads).install(|| ensemble::run(&ensemble, &quad, &p, t_end, &fresh));
+    let (one, two) = (late(1), late(2));
+    assert_eq!(one, two);
+    let standard = run(&e, &quad, &p, t_end);
+    for (mine, st) in one.iter().zip(&standard) {
+        assert_eq!(mine.running_at_end, st.moments.at.last().unwrap().cloud.n);
+        let ex = st.exit.as_ref().unwrap();
+        let half: u64 = ex.hist[ex.hist.len() / 2..].iter().sum();
+        assert_eq!(mine.exited_late, half);
+        assert!(mine.exited_late > 0 && mine.running_at_end > 0, "{mine:?}");
+    }
 }

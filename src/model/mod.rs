@@ -88,3 +88,25 @@ impl Model {
         self.landscape.constant_hessian().is_some() && self.noise_is_constant()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::landscape::{Quadratic, ToyNetwork};
+    use super::*;
+
+    /// N2 belongs to its own landscape: another finite sum, or a landscape without one, is rejected.
+    #[test]
+    fn finite_sum_noise_is_paired_with_its_landscape() {
+        let net = Arc::new(ToyNetwork::new(8, 1.0, 1).expect("toy network"));
+        let other = Arc::new(ToyNetwork::new(8, 1.0, 2).expect("toy network"));
+        let noise = |l: &Arc<ToyNetwork>| Noise::finite_sum(2, true, l.clone()).expect("N2");
+        let m = Model::new(net.clone(), noise(&net)).expect("paired");
+        assert_eq!((m.columns(), m.samples()), (8, 8));
+        assert!(matches!(
+            Model::new(net.clone(), noise(&other)),
+            Err(Error::Invalid { ref key, .. }) if key == "noise.kind"
+        ));
+        let quad = Arc::new(Quadratic::diagonal(&[1.0, -1.0]).expect("quadratic"));
+        assert!(Model::new(quad, noise(&net)).is_err());
+    }
+}

@@ -402,6 +402,7 @@ pub fn locate(text: &str, key: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema::{ExitConfig, LandscapeConfig};
     use super::*;
 
     const TEXT: &str =
@@ -436,5 +437,55 @@ mod tests {
         s.set("solver.dtt=1").expect("sets the raw table");
         let e = s.config().expect_err("unknown key").to_string();
         assert!(e.contains("solver.dtt") && e.contains("did you mean `dt`"), "{e}");
+    }
+
+    fn model_error_of(text: &str) -> (Option<String>, Option<usize>, String, String) {
+        match Source::parse("m.toml", text).and_then(|s| s.config()) {
+            Err(Error::Model {
+                key,
+                line,
+                message,
+                fix,
+                ..
+            }) => (key, line, message, fix),
+            other => panic!("expected a model error, got {other:?}"),
+        }
+    }
+
+    /// Kinds are enums: a misspelt kind names its key and line and suggests the nearest kind, in the tagged
+    /// `[landscape]` and `[exit]` as in a dynamics entry.
+    #[test]
+    fn unknown_kinds_suggest_the_nearest() {
+        let (key, line, msg, fix) = model_error_of("name = \"m\"\n[landscape]\nkind = \"quadratc\"\n");
+        assert_eq!((key.as_deref(), line), (Some("landscape.kind"), Some(3)), "{msg}");
+        assert!(fix.contains("did you mean `quadratic`"), "{fix}");
+        let (key, _, _, fix) = model_error_of("[exit]\nkind = \"bal\"\nradius = 1.0\n");
+        assert_eq!(key.as_deref(), Some("exit.kind"));
+        assert!(fix.contains("did you mean `ball`"), "{fix}");
+        let (key, line, _, fix) = model_error_of(TEXT.replace("\"sam\"", "\"samm\"").as_str());
+        assert_eq!((key.as_deref(), line), (Some("dynamics.SAM.kind"), Some(5)));
+        assert!(fix.contains("did you mean `sam`"), "{fix}");
+    }
+
+    /// Inside a tagged section every kind has exactly its own keys; errors name the field, not just the section.
+    #[test]
+    fn tagged_sections_name_the_field() {
+        // A key of another kind.
+        let (key, line, msg, _) = model_error_of("[landscape]\nkind = \"beale\"\nhessian = [[1.0]]\n");
+        assert_eq!((key.as_deref(), line), (Some("landscape.hessian"), Some(3)), "{msg}");
+        // A wrong type: serde only knows the section; the field is found by probing.
+        let (key, line, msg, _) = model_error_of("[exit]\nkind = \"ball\"\nstop = true\nradius = [1.0]\n");
+        assert_eq!((key.as_deref(), line), (Some("exit.radius"), Some(4)), "{msg}");
+        // An omitted kind is the default kind, whose keys are checked.
+        let (key, _, msg, _) = model_error_of("[exit]\nradius = 2.0\n");
+        assert_eq!(key.as_deref(), Some("exit.radius"), "{msg}");
+        let c = Source::parse("m", "[landscape]\nhessian = [[2.0]]\n[exit]\n")
+            .and_then(|s| s.config())
+            .expect("defaults");
+        assert!(matches!(
+            c.landscape,
+            LandscapeConfig::Quadratic { hessian: Some(_), .. }
+        ));
+        assert_eq!(c.exit, ExitConfig::None {});
     }
 }
