@@ -1,7 +1,7 @@
 //! Single-thread step micro-benchmark: path-steps per second of `Stepper::step` for S-USAM and S-SAM with
 //! Euler–Maruyama on the 2-D quadratic saddle H = diag(1, −0.5) with N0 noise (the W1/W3 settings of
 //! `benches/workloads.rs`, one path). On a quadratic with constant noise both are built onto the fixed-size
-//! fast path (`dynamics::fixed`); `sam_double_well` runs SAM through the general path (landscape gradient and
+//! fast path (`stepper::fixed`); `sam_double_well` runs SAM through the general path (landscape gradient and
 //! Hessian through the `Landscape` trait every step), and `normals` is the baseline: the two normal draws
 //! alone, so the cost of a step beyond its randomness is the difference. Run with `cargo bench --bench step`.
 

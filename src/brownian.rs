@@ -1,4 +1,4 @@
-//! Per-path random number generators (architecture lesson 2: randomness is an argument).
+//! Per-path random number generators: randomness is an argument (docs/ARCHITECTURE.md, "Reproducibility").
 //!
 //! Path *i* of a run with master seed *s* draws everything from [`path_rng`]`(s, i)`, a
 //! `Xoshiro256PlusPlus` (a named, portable generator whose stream is pinned by `Cargo.lock`) seeded with

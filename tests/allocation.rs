@@ -1,5 +1,5 @@
-//! The per-step code allocates nothing on the heap (architecture: "the step allocates nothing"): a counting
-//! global allocator watches `Stepper::step` for every dynamics kind, noise model and solver after warm-up.
+//! The per-step code allocates nothing on the heap (docs/ARCHITECTURE.md, "Conventions"): a counting global
+//! allocator watches `Stepper::step` for every dynamics kind, noise model and solver after warm-up.
 
 use samsde::brownian::path_rng;
 use samsde::model::Model;

@@ -1,7 +1,7 @@
 //! Gradient-noise covariance models Σ_B(x) with batch size B (math spec §3, N0–N3).
 //!
 //! Each model gives a square-root factor F(x) with F Fᵀ = Σ_B(x) (`d×m`, row-major), its directional
-//! derivative DF[u] (Milstein), ∇tr Σ_B (the S-USAM drift term) and the stochastic gradient of one
+//! derivative DF\[u\] (Milstein), ∇tr Σ_B (the S-USAM drift term) and the stochastic gradient of one
 //! mini-batch for the discrete optimizers. All per-step methods are allocation-free given a [`NoiseScratch`].
 
 use super::landscape::{FiniteSum, Landscape};
@@ -272,9 +272,9 @@ impl Noise {
         }
     }
 
-    /// The directional derivative DF(x)[u] of the factor, written into `df` (`d×m`).
+    /// The directional derivative DF(x)\[u\] of the factor, written into `df` (`d×m`).
     ///
-    /// N1 uses the Daleckii–Krein formula D h(H)[u] = Q (h[λᵢ,λⱼ] ∘ Qᵀ dH[u] Q) Qᵀ with h(λ) = (λ²+δ²)^{1/4}
+    /// N1 uses the Daleckii–Krein formula D h(H)\[u\] = Q (h\[λᵢ,λⱼ\] ∘ Qᵀ dH\[u\] Q) Qᵀ with h(λ) = (λ²+δ²)^{1/4}
     /// (math spec §5); N2: column i = √(κ/N)(Hᵢ − H)u; constant models: 0.
     pub fn factor_jvp(&self, l: &dyn Landscape, x: &[f64], u: &[f64], df: &mut [f64], s: &mut NoiseScratch) {
         let d = l.dim();

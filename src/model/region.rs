@@ -16,7 +16,7 @@ pub enum Region {
         /// Radius R.
         radius: f64,
     },
-    /// |xᵢ − centerᵢ| < half_widths[i] for every i.
+    /// |xᵢ − centerᵢ| < half_widths\[i\] for every i.
     Box {
         /// Centre (the saddle).
         center: Vec<f64>,

@@ -138,7 +138,7 @@ pub struct PairedSummary {
     pub msd_difference: f64,
     /// Its standard error.
     pub msd_difference_stderr: f64,
-    /// E[min(τ,T)](this) − E[min(τ,T)](reference), if exit times are measured.
+    /// E\[min(τ,T)\](this) − E\[min(τ,T)\](reference), if exit times are measured.
     pub exit_difference: Option<f64>,
     /// Its standard error.
     pub exit_difference_stderr: Option<f64>,

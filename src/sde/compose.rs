@@ -24,7 +24,7 @@ pub trait Drift: Send + Sync {
 pub trait Diffusion: Send + Sync {
     /// σ(x) into `s`.
     fn diffusion(&self, model: &Model, x: &[f64], s: &mut [f64], ws: &mut Workspace);
-    /// (Dσ)(x)[u] into `ds` (`d×m`).
+    /// (Dσ)(x)\[u\] into `ds` (`d×m`).
     fn diffusion_jvp(&self, model: &Model, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace);
     /// Whether σ depends on x on `model`; decides the noise structure (math spec §5).
     fn state_dependent(&self, model: &Model) -> bool;

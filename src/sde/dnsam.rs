@@ -34,7 +34,7 @@ impl Diffusion for DnsamDiffusion {
             *si = self.eta.sqrt() * (fi + c * *si);
         }
     }
-    /// Dσ[u] = √η [ (ρ dH[u]/n − ρ H (gᵀHu)/n³) Σ_B^{1/2} + (I + ρH/n) DΣ_B^{1/2}[u] ], n = ‖g‖_ε.
+    /// Dσ\[u\] = √η [ (ρ dH\[u\]/n − ρ H (gᵀHu)/n³) Σ_B^{1/2} + (I + ρH/n) DΣ_B^{1/2}\[u\] ], n = ‖g‖_ε.
     fn diffusion_jvp(&self, model: &Model, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace) {
         let l = model.landscape().as_ref();
         let (d, m) = (model.dim(), model.columns());

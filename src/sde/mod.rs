@@ -86,7 +86,7 @@ pub struct Workspace {
     pub xi: Vec<f64>,
     /// Hessian H (d×d).
     pub h: Vec<f64>,
-    /// Third-derivative contraction dH[u] (d×d).
+    /// Third-derivative contraction dH\[u\] (d×d).
     pub t: Vec<f64>,
     /// Noise factor Σ_B^{1/2} (d×m).
     pub f: Vec<f64>,
@@ -152,7 +152,7 @@ pub trait Sde: Send + Sync {
     fn drift(&self, x: &[f64], b: &mut [f64], ws: &mut Workspace);
     /// σ(x) into `s` (`n×m`, row-major; column j is σⱼ).
     fn diffusion(&self, x: &[f64], s: &mut [f64], ws: &mut Workspace);
-    /// The directional derivative (Dσ)(x)[u] into `ds` (`n×m`); column j₂ at u = σ_{j₁} is L^{j₁}σ_{j₂}.
+    /// The directional derivative (Dσ)(x)\[u\] into `ds` (`n×m`); column j₂ at u = σ_{j₁} is L^{j₁}σ_{j₂}.
     fn diffusion_jvp(&self, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace);
     /// Fresh scratch for one path.
     fn workspace(&self) -> Workspace;

@@ -35,7 +35,7 @@ impl Diffusion for SgdDiffusion {
         model.noise().factor(model.landscape().as_ref(), x, s, &mut ws.noise);
         scale(s, self.eta.sqrt());
     }
-    /// Dσ[u] = √η DΣ_B^{1/2}[u].
+    /// Dσ\[u\] = √η DΣ_B^{1/2}\[u\].
     fn diffusion_jvp(&self, model: &Model, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace) {
         model
             .noise()

@@ -55,7 +55,7 @@ impl Diffusion for UsamDiffusion {
             *si = self.eta.sqrt() * (fi + self.rho * *si);
         }
     }
-    /// Dσ[u] = √η [ρ dH[u] Σ_B^{1/2} + (I + ρH) DΣ_B^{1/2}[u]].
+    /// Dσ\[u\] = √η [ρ dH\[u\] Σ_B^{1/2} + (I + ρH) DΣ_B^{1/2}\[u\]].
     fn diffusion_jvp(&self, model: &Model, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace) {
         let l = model.landscape().as_ref();
         let (d, m) = (model.dim(), model.columns());

@@ -1,7 +1,7 @@
 //! Stage two of the configuration: a model file becomes a validated, ready-to-run [`Experiment`].
 //!
 //! [`schema`] is the model-file format (serde types, kinds as enums), [`source`] the file as read (text,
-//! `--set` overrides, error location), [`model`] the landscape and noise builders, [`build`] the dynamics
+//! `--set` overrides, error location), [`model`] the landscape and noise builders, [`build`](mod@build) the dynamics
 //! builder (the one dispatch on the dynamics kind), [`experiment`] the validation, and [`run`] runs an
 //! experiment with the standard observers.
 

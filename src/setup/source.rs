@@ -277,6 +277,9 @@ fn suggestion(msg: &str) -> Option<String> {
     if !(msg.starts_with("unknown field") || msg.starts_with("unknown variant")) {
         return None;
     }
+    if msg.ends_with("there are no fields") {
+        return Some("remove it; this kind takes no keys besides `kind`".into());
+    }
     let what = if msg.starts_with("unknown field") {
         "keys"
     } else {
@@ -471,8 +474,9 @@ mod tests {
     #[test]
     fn tagged_sections_name_the_field() {
         // A key of another kind.
-        let (key, line, msg, _) = model_error_of("[landscape]\nkind = \"beale\"\nhessian = [[1.0]]\n");
+        let (key, line, msg, fix) = model_error_of("[landscape]\nkind = \"beale\"\nhessian = [[1.0]]\n");
         assert_eq!((key.as_deref(), line), (Some("landscape.hessian"), Some(3)), "{msg}");
+        assert!(fix.contains("remove it"), "{fix}");
         // A wrong type: serde only knows the section; the field is found by probing.
         let (key, line, msg, _) = model_error_of("[exit]\nkind = \"ball\"\nstop = true\nradius = [1.0]\n");
         assert_eq!((key.as_deref(), line), (Some("exit.radius"), Some(4)), "{msg}");

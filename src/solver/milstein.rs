@@ -3,7 +3,7 @@
 //! X⁺ = X + b h + Σⱼ σⱼ ΔWʲ + ½ Σ_{j₁,j₂} (L^{j₁}σ_{j₂}) (ΔW^{j₁}ΔW^{j₂} − δ_{j₁j₂} h),  L^{j₁}σ_{j₂} = (Dσ_{j₂})σ_{j₁}.
 //!
 //! Exact (strong order 1) for scalar, diagonal and commutative noise. By linearity the double sum is
-//! ½[(Dσ)[σΔW] ΔW − h Σⱼ (Dσ)[σⱼ] eⱼ], i.e. m + 1 directional derivatives per step. On general
+//! ½[(Dσ)\[σΔW\] ΔW − h Σⱼ (Dσ)\[σⱼ\] eⱼ], i.e. m + 1 directional derivatives per step. On general
 //! (non-commutative) noise the same formula drops the Lévy areas: it runs only when the user opts in
 //! (`allow_dropping_areas`), and then has strong order ½ and weak order 1 (workaround (a) of §5).
 //! For additive noise it is Euler–Maruyama.

@@ -225,6 +225,17 @@ impl Lane {
         self.done
     }
 
+    /// The current state (position, then velocity for momentum dynamics) and the number of steps taken.
+    pub fn state(&self) -> (&[f64], usize) {
+        (&self.state, self.k)
+    }
+
+    /// Replaces the path's increment generator: a clone of a lane continued with a fresh stream is a new
+    /// path that shares the past of the original (splitting methods restart paths this way).
+    pub fn reseed(&mut self, rng: PathRng) {
+        self.rng = rng;
+    }
+
     fn finish(&mut self, d: usize, obs: &mut PathRecord) {
         obs.final_pos.copy_from_slice(&self.state[..d]);
         self.done = true;

@@ -56,7 +56,7 @@ pub trait Stepper: Send + Sync {
         }
         steps
     }
-    /// Runs whole paths, `jobs[i]` into `records[i]` (the per-step loop is [`lanes::simulate`]; being a
+    /// Runs whole paths, `jobs\[i\]` into `records\[i\]` (the per-step loop is [`lanes::simulate`]; being a
     /// default method, it is compiled for each stepper type, so the step inlines into it).
     fn run_paths(&self, jobs: &[PathJob], records: &mut [PathRecord]) {
         lanes::simulate(self, jobs, records)

@@ -12,7 +12,7 @@
 //! Known points: the global minimum (3, ½) with f = 0 and the index-1 saddle (0, 1) with f = 14.203125 and
 //! H = [[0, 27.75], [27.75, 0]]. Along the line x = 0 the function is constant, f(0, y) = C1² + C2² + C3².
 //! A third critical point, an index-1 saddle near (0.1005, −2.6445) with f ≈ 9.8645, has no closed form;
-//! [`find_all`](super::critical::find_all) over [−4.5, 4.5]² finds it (and no others).
+//! [`find_all`](crate::model::critical::find_all) over [−4.5, 4.5]² finds it (and no others).
 
 use super::Landscape;
 
