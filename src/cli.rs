@@ -58,14 +58,15 @@ pub enum Command {
     #[command(after_help = "Examples:
   samsde run models/quadratic_sgd_sam_usam.toml
   samsde run models/w1.toml --paths 1000 --seed 7 --threads 2 --out /tmp/w1 --force
-  samsde run models/beale_e1.toml --set dynamics.SAM_0.5.rho=0.4 --set solver.t_end=0.5")]
+  samsde run models/beale_e1.toml --set dynamics.SAM_r05.rho=0.4 --set solver.t_end=0.5")]
     Run(Common),
     /// Run a model over a grid of parameter values (same seed at every point) and tabulate the results.
     #[command(after_help = "Examples:
   samsde sweep models/quadratic_sgd_sam_usam.toml --vary dynamics.SAM.rho=0:0.5:11
   samsde sweep models/batch_size_study.toml --vary noise.batch_size=1,2,4,8 --vary dynamics.SAM.rho=0.01,0.1
 
---vary KEY=START:STOP:COUNT is a linear grid, KEY=A,B,C a list; several --vary form the cartesian product.
+--vary KEY=START:STOP:COUNT is a linear grid, KEY=A,B,C a list (KEY1+KEY2=… sets both keys to each value);
+several --vary form the cartesian product.
 Writes sweep.csv, sweep.json and the sweep figures into output/<name>_sweep/: with one --vary,
 sweep_msd.png, sweep_exit_time.png, sweep_trapped.png, sweep_escape.png (those that apply); with two,
 phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary where it applies).")]
