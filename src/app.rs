@@ -4,7 +4,7 @@
 use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
-use crate::model::{CriticalPoint, Landscape};
+use crate::model::{CriticalKind, CriticalPoint, Landscape};
 use crate::report::{self, Report, Theory, output};
 use crate::setup::schema::LandscapeConfig;
 use crate::setup::{Experiment, Source};
@@ -24,10 +24,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Sweep { common, vary }) => sweep(&common, vary),
         Some(Command::Saddles {
             model,
+            start,
             range,
             grid,
             json,
-        }) => saddles(&model, range, grid, json),
+        }) => saddles(&model, &start, range, grid, json),
         Some(Command::Theory { model, set }) => theory(&model, &set),
         Some(Command::Plot { dir }) => plot(&dir),
         Some(Command::Paper { out, quick, threads }) => paper(out, quick, threads),
@@ -194,15 +195,48 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string_pretty(v).map_err(|e| Error::Output(e.to_string()))
 }
 
-fn saddles(model: &Path, (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Result<()> {
+/// Above this dimension `saddles` does not search a grid (grid^d starts) but starts Newton from given points.
+pub const SADDLES_GRID_MAX_DIM: usize = 9;
+
+fn saddles(model: &Path, extra: &[PathBuf], (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Result<()> {
     let src = Source::read(model)?;
     let l = landscape_of(&src)?;
     let d = l.dim();
-    let mut starts = grid_starts(&vec![lo; d], &vec![hi; d], grid).map_err(|e| Error::Usage(format!("--grid: {e}")))?;
-    starts.extend(l.known_points().into_iter().map(|(_, x)| x));
+    let mut starts: Vec<(String, Vec<f64>)> = Vec::new();
+    let gridded = d <= SADDLES_GRID_MAX_DIM;
+    if gridded {
+        let g = grid_starts(&vec![lo; d], &vec![hi; d], grid).map_err(|e| Error::Usage(format!("--grid: {e}")))?;
+        starts.extend(g.into_iter().map(|x| ("grid".to_string(), x)));
+    }
+    starts.extend(l.known_points());
+    let cfg: crate::setup::schema::SaddleConfig = src.section("saddle")?;
+    for (name, p) in [("saddle.guess", cfg.guess), ("saddle.point", cfg.point)] {
+        if let Some(p) = p {
+            if p.len() != d {
+                return Err(src.error(
+                    Some(name),
+                    &format!("has {} entries, expected {d}", p.len()),
+                    "give one coordinate per parameter",
+                ));
+            }
+            starts.push((name.to_string(), p));
+        }
+    }
+    for f in extra {
+        let x = crate::npy::read_vector(f, Some(d)).map_err(|e| Error::Usage(format!("--start: {e}")))?;
+        starts.push((f.display().to_string(), x));
+    }
+    if starts.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: the landscape has d = {d} parameters and no known points: give a start with --start FILE.npy \
+             or saddle.guess in the model file",
+            model.display()
+        )));
+    }
+    let xs: Vec<Vec<f64>> = starts.iter().map(|(_, x)| x.clone()).collect();
     let found = find_all(
         l.as_ref(),
-        &starts,
+        &xs,
         critical::DEFAULT_TOL,
         critical::DEFAULT_MAX_ITER,
         critical::MERGE_RADIUS,
@@ -212,29 +246,62 @@ fn saddles(model: &Path, (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Re
         println!("{}", json(&found)?);
         return Ok(());
     }
-    println!(
-        "{} critical points of `{}` (Newton from {} starts in [{lo}, {hi}]^{d})",
-        found.len(),
-        l.name(),
-        starts.len()
-    );
-    println!("{:<18} {:>5}  {:<28} {:>12}  eigenvalues", "kind", "index", "x", "f");
+    if gridded {
+        println!(
+            "{} critical points of `{}` (Newton from {} starts in [{lo}, {hi}]^{d} and the known points)",
+            found.len(),
+            l.name(),
+            starts.len()
+        );
+        println!("{:<18} {:>5}  {:<28} {:>12}  eigenvalues", "kind", "index", "x", "f");
+    } else {
+        let from: Vec<&str> = starts.iter().map(|(n, _)| n.as_str()).collect();
+        println!(
+            "{} critical points of `{}` in d = {d} (Newton{} from: {})",
+            found.len(),
+            l.name(),
+            if d > critical::NEWTON_DENSE_MAX_DIM { "-MR" } else { "" },
+            from.join(", ")
+        );
+        println!(
+            "{:<18} {:>5} {:>5} {:>14} {:>10}  lowest eigenvalues",
+            "kind", "index", "zero", "f", "‖∇f‖"
+        );
+    }
     for p in &found {
-        let index = p.eigenvalues.iter().filter(|v| **v < 0.0).count();
-        let x = p.x.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", ");
+        let index = match p.kind {
+            CriticalKind::Saddle { index } => index,
+            _ => p.eigenvalues.iter().filter(|v| **v < 0.0).count(),
+        };
+        let shown = if gridded { p.eigenvalues.len() } else { 6 };
         let e = p
             .eigenvalues
             .iter()
+            .take(shown)
             .map(|v| format!("{v:.6}"))
             .collect::<Vec<_>>()
             .join(", ");
-        println!(
-            "{:<18} {:>5}  {:<28} {:>12.6}  [{e}]",
-            p.kind.label(),
-            index,
-            format!("({x})"),
-            p.value
-        );
+        if gridded {
+            let x = p.x.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(", ");
+            println!(
+                "{:<18} {:>5}  {:<28} {:>12.6}  [{e}]",
+                p.kind.label(),
+                index,
+                format!("({x})"),
+                p.value
+            );
+        } else {
+            let more = if p.eigenvalues.len() > shown { ", …" } else { "" };
+            println!(
+                "{:<18} {:>5} {:>5} {:>14.8} {:>10.2e}  [{e}{more}]{}",
+                p.kind.label(),
+                index,
+                p.zero_eigenvalues,
+                p.value,
+                p.gradient_norm,
+                if p.complete_spectrum { "" } else { " (Lanczos)" }
+            );
+        }
     }
     Ok(())
 }

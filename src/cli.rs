@@ -81,10 +81,19 @@ phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary
     /// Find and classify the critical points of a model's landscape from a grid of Newton starts.
     #[command(after_help = "Examples:
   samsde saddles models/beale_e1.toml
-  samsde saddles models/double_well_basins.toml --range -2:2 --grid 21 --json")]
+  samsde saddles models/double_well_basins.toml --range -2:2 --grid 21 --json
+  samsde saddles models/iris_mlp_sgd_vs_sam.toml --start theta.npy
+
+In d ≥ 10 dimensions (no grid): Newton (Newton-MR above d = 64) from the landscape's known points (e.g. the
+zero-weights saddle of an mlp), the model file's saddle.guess / saddle.point and every --start; each point is
+reported with its index, the number of zero eigenvalues and the most negative eigenvalues (Lanczos above
+d = 2000).")]
     Saddles {
         /// The model file.
         model: PathBuf,
+        /// A start for Newton's method from a .npy vector of d entries (repeatable; used with the known points).
+        #[arg(long = "start", value_name = "FILE.npy")]
+        start: Vec<PathBuf>,
         /// Box of starts, the same on every axis: LO:HI.
         #[arg(long, default_value = "-4:4", allow_hyphen_values = true, value_parser = range)]
         range: (f64, f64),

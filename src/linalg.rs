@@ -124,6 +124,32 @@ pub fn sym_eigen(a: &mut [f64], d: usize, vals: &mut [f64], vecs: &mut [f64]) {
     }
 }
 
+/// Largest dimension for which [`eigen`] uses the Jacobi rotations of [`sym_eigen`]; above it, nalgebra's
+/// Householder tridiagonalisation and implicit QR (O(d³) with a small constant: 0.7 s at d = 1000).
+pub const JACOBI_MAX_DIM: usize = 64;
+
+/// Eigen-decomposition of a symmetric row-major `d×d` matrix for set-up code (allocates): eigenvalues
+/// ascending and the eigenvectors as columns of a row-major `d×d` matrix, as [`sym_eigen`] returns them.
+/// Jacobi for d ≤ [`JACOBI_MAX_DIM`], nalgebra's `SymmetricEigen` above (only the lower triangle is read).
+pub fn eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut vals, mut vecs) = (vec![0.0; d], vec![0.0; d * d]);
+    if d <= JACOBI_MAX_DIM {
+        let mut tmp = a.to_vec();
+        sym_eigen(&mut tmp, d, &mut vals, &mut vecs);
+        return (vals, vecs);
+    }
+    let e = nalgebra::DMatrix::from_row_slice(d, d, a).symmetric_eigen();
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&i, &j| e.eigenvalues[i].total_cmp(&e.eigenvalues[j]));
+    for (k, &j) in order.iter().enumerate() {
+        vals[k] = e.eigenvalues[j];
+        for i in 0..d {
+            vecs[i * d + k] = e.eigenvectors[(i, j)];
+        }
+    }
+    (vals, vecs)
+}
+
 /// out = Q diag(φ(λ)) Qᵀ from an eigen-decomposition (`vals`, `vecs` as returned by [`sym_eigen`]).
 pub fn sym_apply(vals: &[f64], vecs: &[f64], phi: impl Fn(f64) -> f64, out: &mut [f64]) {
     let d = vals.len();
@@ -141,6 +167,25 @@ pub fn sym_apply(vals: &[f64], vecs: &[f64], phi: impl Fn(f64) -> f64, out: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Above the Jacobi limit the nalgebra path returns the same layout: ascending values, eigenvectors as
+    /// columns, A = QΛQᵀ to round-off.
+    #[test]
+    fn eigen_large_has_the_jacobi_layout() {
+        let d = JACOBI_MAX_DIM + 6;
+        let a: Vec<f64> = (0..d * d)
+            .map(|k| {
+                let (i, j) = (k / d, k % d);
+                1.0 / (1.0 + i as f64 + j as f64) - if i == j { 0.3 * (i % 3) as f64 } else { 0.0 }
+            })
+            .collect();
+        let (vals, vecs) = eigen(&a, d);
+        assert!(vals.windows(2).all(|w| w[0] <= w[1]));
+        let mut back = vec![0.0; d * d];
+        sym_apply(&vals, &vecs, |l| l, &mut back);
+        let err = back.iter().zip(&a).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        assert!(err < 1e-12, "reconstruction error {err}");
+    }
 
     #[test]
     fn jacobi_reconstructs_a_symmetric_matrix() {

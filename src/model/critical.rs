@@ -3,14 +3,19 @@
 //! 1. [`newton`] solves ∇f(x) = 0 from a guess. Newton's method on the gradient converges to whichever
 //!    critical point is near — saddles and maxima as well as minima — which is what we want here.
 //! 2. [`classify`] evaluates the Hessian there, H = QΛQᵀ, and names the point by the signs of its
-//!    eigenvalues: all positive → minimum, all negative → maximum, otherwise an index-k saddle with k negative
-//!    eigenvalues; any eigenvalue indistinguishable from 0 → degenerate.
+//!    eigenvalues: all positive → minimum, all negative → maximum, some negative and some positive → an
+//!    index-k saddle with k negative eigenvalues (also when others are ≈ 0: a saddle with flat directions, as
+//!    at the zero-weights saddle of an MLP); otherwise (eigenvalues ≈ 0 and only one sign) → degenerate.
+//!
+//! In high dimension ([`NEWTON_DENSE_MAX_DIM`], [`DENSE_EIGEN_MAX_DIM`]) Newton's method becomes Newton-MR
+//! and the dense eigen-decomposition Lanczos on Hessian–vector products ([`super::krylov`]).
 //! 3. [`find_all`] runs both from many starts (e.g. [`grid_starts`]), merges duplicates and sorts by value.
 //! 4. [`choose_saddle`] picks the point a run is centred on, [`default_basins`] the minima that are its
 //!    default attractors.
 //!
 //! This runs once per experiment, before the simulation, so it allocates freely and uses nalgebra.
 
+use super::krylov::{self, LanczosOptions, NewtonMrOptions};
 use super::landscape::Landscape;
 use crate::error::{Error, Result};
 use crate::linalg;
@@ -29,6 +34,20 @@ pub const PINV_RTOL: f64 = 1e-10;
 pub const DEGENERATE_RTOL: f64 = 1e-8;
 /// Safety factor of the location part of the zero-eigenvalue test in [`classify`] (see there).
 pub const DEGENERATE_LOCATION_FACTOR: f64 = 10.0;
+/// Above this dimension [`newton`] runs Newton-MR ([`krylov::newton_mr`]: MINRES on Hessian–vector products)
+/// instead of dense Newton steps from an SVD of H.
+pub const NEWTON_DENSE_MAX_DIM: usize = 64;
+/// Above this dimension [`classify`] finds only the lowest [`LANCZOS_EIGENPAIRS`] eigenpairs by Lanczos on
+/// Hessian–vector products instead of the whole spectrum by a dense eigen-decomposition (≈ 0.7 s at d = 1000,
+/// growing as d³).
+pub const DENSE_EIGEN_MAX_DIM: usize = 2000;
+/// How many of the lowest eigenpairs [`classify`] finds by Lanczos above [`DENSE_EIGEN_MAX_DIM`].
+pub const LANCZOS_EIGENPAIRS: usize = 32;
+/// Above this dimension [`classify`] estimates ‖T‖_F from [`T_PROBES`] random directions u ~ N(0, I)
+/// (E‖T\[u\]‖_F² = ‖T‖_F²) instead of the d exact contractions T\[e_k\].
+pub const T_EXACT_MAX_DIM: usize = 32;
+/// Random directions of the ‖T‖_F estimate above [`T_EXACT_MAX_DIM`].
+pub const T_PROBES: usize = 4;
 
 /// What kind of critical point x is, from the eigenvalues λ of H(x) (serialised as `"kind": "minimum"`,
 /// `"maximum"`, `"degenerate"` or `"saddle"` with a separate `"index": k` field).
@@ -37,14 +56,15 @@ pub const DEGENERATE_LOCATION_FACTOR: f64 = 10.0;
 pub enum CriticalKind {
     /// All λ > 0.
     Minimum,
-    /// Some λ < 0 and some λ > 0, none ≈ 0.
+    /// Some λ < 0 and some λ > 0 (eigenvalues ≈ 0 may also be present: a saddle with flat directions).
     Saddle {
         /// The Morse index: the number of negative eigenvalues (1 ≤ index < d).
         index: usize,
     },
     /// All λ < 0.
     Maximum,
-    /// Some λ ≈ 0 (see [`classify`] for the tolerance): the Hessian alone cannot decide (e.g. the monkey saddle).
+    /// Some λ ≈ 0 (see [`classify`] for the tolerance) and no pair of opposite signs: the Hessian alone cannot
+    /// decide (e.g. the monkey saddle, a valley of minima).
     Degenerate,
 }
 
@@ -71,13 +91,27 @@ pub struct CriticalPoint {
     /// Minimum, index-k saddle, maximum or degenerate.
     #[serde(flatten)]
     pub kind: CriticalKind,
-    /// Eigenvalues λ₁ ≤ … ≤ λ_d of H(x), ascending.
+    /// Eigenvalues λ₁ ≤ … ≤ λ_d of H(x), ascending: all d, or above [`DENSE_EIGEN_MAX_DIM`] the lowest
+    /// [`LANCZOS_EIGENPAIRS`] and the largest, found by Lanczos (see `complete_spectrum`).
     pub eigenvalues: Vec<f64>,
     /// Unit eigenvectors q_j, one per eigenvalue (H q_j = λ_j q_j), each with its largest-magnitude entry
-    /// positive so that the sign is reproducible.
+    /// positive so that the sign is reproducible. Not serialised when d > [`SERIALISED_EIGENVECTORS_MAX_DIM`].
+    #[serde(skip_serializing_if = "too_many")]
     pub eigenvectors: Vec<Vec<f64>>,
     /// ‖∇f(x)‖, the residual of the critical-point equation.
     pub gradient_norm: f64,
+    /// How many eigenvalues count as zero (|λ| within the tolerance of [`classify`]).
+    pub zero_eigenvalues: usize,
+    /// Whether `eigenvalues` holds the whole spectrum (false: the lowest ones, by Lanczos; the index is then
+    /// the number of negative ones found, a lower bound when all of them are negative).
+    pub complete_spectrum: bool,
+}
+
+/// Above this dimension the eigenvectors of a [`CriticalPoint`] are not serialised (d² numbers).
+pub const SERIALISED_EIGENVECTORS_MAX_DIM: usize = 16;
+
+fn too_many(v: &[Vec<f64>]) -> bool {
+    v.first().is_some_and(|q| q.len() > SERIALISED_EIGENVECTORS_MAX_DIM)
 }
 
 fn check_point(l: &dyn Landscape, x: &[f64], key: &str) -> Result<()> {
@@ -113,6 +147,8 @@ fn check_solver(tol: f64, max_iter: usize) -> Result<()> {
 }
 
 /// Solves ∇f(x) = 0 by Newton's method from `guess`: x ← x + δ with H(x) δ = −∇f(x), until ‖∇f(x)‖ ≤ `tol`.
+/// Above [`NEWTON_DENSE_MAX_DIM`] this is Newton-MR ([`krylov::newton_mr`], at least its default iterations),
+/// which needs only Hessian–vector products; below, dense steps as follows.
 ///
 /// The step is the pseudo-inverse solution δ = −H⁺∇f from an SVD, with singular values below
 /// [`PINV_RTOL`] · σ_max dropped, so a singular Hessian (degenerate points, valleys of minima) does not break
@@ -127,6 +163,14 @@ pub fn newton(l: &dyn Landscape, guess: &[f64], tol: f64, max_iter: usize) -> Re
     check_point(l, guess, "critical.guess")?;
     check_solver(tol, max_iter)?;
     let d = l.dim();
+    if d > NEWTON_DENSE_MAX_DIM {
+        let opts = NewtonMrOptions {
+            tol,
+            max_iter: max_iter.max(krylov::NewtonMrOptions::default().max_iter),
+            ..NewtonMrOptions::default()
+        };
+        return krylov::newton_mr(l, guess, &opts).map(|r| r.x);
+    }
     let mut x = guess.to_vec();
     let mut g = vec![0.0; d];
     let mut h = vec![0.0; d * d];
@@ -181,14 +225,17 @@ pub fn newton(l: &dyn Landscape, guess: &[f64], tol: f64, max_iter: usize) -> Re
 
 /// Classifies x (normally the output of [`newton`]) by the eigen-decomposition H(x) = QΛQᵀ.
 ///
-/// An eigenvalue counts as zero, making the point [`CriticalKind::Degenerate`], when
+/// An eigenvalue counts as zero when
 /// |λ| ≤ [`DEGENERATE_RTOL`] · max_j |λ_j| + [`DEGENERATE_LOCATION_FACTOR`] · √(‖∇f(x)‖ · ‖T(x)‖_F).
 /// The first term is round-off in H. The second is how much H can change between x and the true critical point:
 /// a residual ‖∇f‖ at a degenerate point means a distance r with ‖∇f‖ ~ ‖T‖r², over which the eigenvalues
 /// move by ~‖T‖r = √(‖∇f‖‖T‖), with T = ∇³f. At a non-degenerate point found to ‖∇f‖ ≈ 1e−10 this term is
-/// ~1e−5·√‖T‖, far below the eigenvalues. If H = 0 every eigenvalue is zero and the point is degenerate.
-/// Otherwise: no negative eigenvalue → minimum, all negative → maximum, else a saddle whose index is the number
-/// of negative eigenvalues.
+/// ~1e−5·√‖T‖, far below the eigenvalues. Then: some eigenvalue below −tol and some above +tol → a saddle whose
+/// index is the number below −tol, whatever the zero eigenvalues (a negative and a positive curvature
+/// direction make x a saddle; the zero ones are counted in `zero_eigenvalues`); else any zero eigenvalue →
+/// [`CriticalKind::Degenerate`] (H = 0, a valley, the monkey saddle); else all positive → minimum, all
+/// negative → maximum. Above [`DENSE_EIGEN_MAX_DIM`] the eigenvalues are the lowest ones and the largest,
+/// by Lanczos on Hessian–vector products, and H itself is never formed.
 ///
 /// Errors: [`Error::Dimension`] or [`Error::Invalid`] if x has the wrong length or a non-finite entry.
 pub fn classify(l: &dyn Landscape, x: &[f64]) -> Result<CriticalPoint> {
@@ -197,33 +244,33 @@ pub fn classify(l: &dyn Landscape, x: &[f64]) -> Result<CriticalPoint> {
     let mut g = vec![0.0; d];
     l.gradient(x, &mut g);
     let gradient_norm = linalg::norm(&g);
-    let mut h = vec![0.0; d * d];
-    l.hessian(x, &mut h);
-    // ‖T‖_F² = Σ_k ‖T[e_k]‖_F².
-    let (mut e, mut t, mut t2) = (vec![0.0; d], vec![0.0; d * d], 0.0);
-    for k in 0..d {
-        e.fill(0.0);
-        e[k] = 1.0;
-        l.third(x, &e, &mut t);
-        t2 += linalg::dot(&t, &t);
-    }
-    let (mut vals, mut vecs) = (vec![0.0; d], vec![0.0; d * d]);
-    linalg::sym_eigen(&mut h, d, &mut vals, &mut vecs);
-    let lmax = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let zero = DEGENERATE_RTOL * lmax + DEGENERATE_LOCATION_FACTOR * (gradient_norm * t2.sqrt()).sqrt();
-    let negative = vals.iter().filter(|v| **v < 0.0).count();
-    let kind = if vals.iter().any(|v| v.abs() <= zero) {
+    let t_norm = third_norm(l, x);
+    let (vals, vecs, hnorm, complete) = if d <= DENSE_EIGEN_MAX_DIM {
+        let mut h = vec![0.0; d * d];
+        l.hessian(x, &mut h);
+        let (vals, vecs) = linalg::eigen(&h, d);
+        let hnorm = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let vecs: Vec<Vec<f64>> = (0..d).map(|j| (0..d).map(|i| vecs[i * d + j]).collect()).collect();
+        (vals, vecs, hnorm, true)
+    } else {
+        lanczos_spectrum(l, x)?
+    };
+    let zero = DEGENERATE_RTOL * hnorm + DEGENERATE_LOCATION_FACTOR * (gradient_norm * t_norm).sqrt();
+    let negative = vals.iter().filter(|v| **v < -zero).count();
+    let positive = vals.iter().filter(|v| **v > zero).count();
+    let zeros = vals.len() - negative - positive;
+    let kind = if negative > 0 && positive > 0 {
+        CriticalKind::Saddle { index: negative }
+    } else if zeros > 0 || vals.is_empty() {
         CriticalKind::Degenerate
     } else if negative == 0 {
         CriticalKind::Minimum
-    } else if negative == d {
-        CriticalKind::Maximum
     } else {
-        CriticalKind::Saddle { index: negative }
+        CriticalKind::Maximum
     };
-    let eigenvectors = (0..d)
-        .map(|j| {
-            let mut q: Vec<f64> = (0..d).map(|i| vecs[i * d + j]).collect();
+    let eigenvectors = vecs
+        .into_iter()
+        .map(|mut q| {
             let big = q
                 .iter()
                 .copied()
@@ -241,7 +288,68 @@ pub fn classify(l: &dyn Landscape, x: &[f64]) -> Result<CriticalPoint> {
         eigenvalues: vals,
         eigenvectors,
         gradient_norm,
+        zero_eigenvalues: zeros,
+        complete_spectrum: complete,
     })
+}
+
+/// ‖T(x)‖_F with ‖T‖_F² = Σ_k ‖T\[e_k\]‖_F², exactly up to [`T_EXACT_MAX_DIM`], else estimated from
+/// [`T_PROBES`] fixed random directions (E‖T\[u\]‖_F² = ‖T‖_F² for u ~ N(0, I)).
+fn third_norm(l: &dyn Landscape, x: &[f64]) -> f64 {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let d = l.dim();
+    let (mut e, mut t, mut t2) = (vec![0.0; d], vec![0.0; d * d], 0.0);
+    if d <= T_EXACT_MAX_DIM {
+        for k in 0..d {
+            e.fill(0.0);
+            e[k] = 1.0;
+            l.third(x, &e, &mut t);
+            t2 += linalg::dot(&t, &t);
+        }
+    } else {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(0x7_3ee);
+        for _ in 0..T_PROBES {
+            e.iter_mut().for_each(|v| *v = StandardNormal.sample(&mut rng));
+            l.third(x, &e, &mut t);
+            t2 += linalg::dot(&t, &t) / T_PROBES as f64;
+        }
+    }
+    t2.sqrt()
+}
+
+/// The lowest [`LANCZOS_EIGENPAIRS`] eigenpairs of H(x) by Lanczos, then the largest (a Lanczos run on −H),
+/// ascending, and ‖H‖ = max |λ| among them: (eigenvalues, eigenvectors, ‖H‖, complete = false).
+fn lanczos_spectrum(l: &dyn Landscape, x: &[f64]) -> Result<(Vec<f64>, Vec<Vec<f64>>, f64, bool)> {
+    let d = l.dim();
+    let opts = LanczosOptions {
+        k: LANCZOS_EIGENPAIRS.min(d),
+        stop_at_nonnegative: false,
+        ..LanczosOptions::default()
+    };
+    let low = krylov::hessian_spectrum(l, x, &opts)?;
+    let top = krylov::lowest_eigenpairs(
+        &mut |v, out| {
+            l.hessian_vector(x, v, out);
+            out.iter_mut().for_each(|o| *o = -*o);
+        },
+        d,
+        &LanczosOptions { k: 1, ..opts },
+    )?;
+    let hnorm = low
+        .eigenvalues
+        .iter()
+        .chain(top.eigenvalues.iter().map(|v| -v).collect::<Vec<_>>().iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut vals = low.eigenvalues;
+    let mut vecs = low.eigenvectors;
+    if let (Some(&lmax), Some(q)) = (top.eigenvalues.first(), top.eigenvectors.first())
+        && vals.last().is_some_and(|v| *v < -lmax)
+    {
+        vals.push(-lmax);
+        vecs.push(q.clone());
+    }
+    Ok((vals, vecs, hnorm, false))
 }
 
 /// Runs [`newton`] (with `tol`, `max_iter`) and [`classify`] from every start, skipping starts that do not

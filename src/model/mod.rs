@@ -46,11 +46,11 @@ impl Model {
                     ));
                 }
             }
-            Noise::Linear { cov, .. } if cov.len() != d * d => {
+            Noise::Linear { factor, columns } if factor.len() != d * columns => {
                 return Err(Error::Dimension {
                     key: "noise.covariance".into(),
                     expected: d,
-                    found: (cov.len() as f64).sqrt() as usize,
+                    found: factor.len() / columns.max(&1),
                 });
             }
             _ => {}

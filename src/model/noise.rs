@@ -38,12 +38,16 @@ pub enum Noise {
         /// The per-sample losses fᵢ (the landscape's own finite sum; [`crate::model::Model::new`] checks it).
         losses: Arc<dyn FiniteSum>,
     },
-    /// N3, linear noise: f_γ(x) = f(x) + ξ_γᵀx with ξ_γ ~ N(0, Σ₁/B); constant Σ_B, H_γ = H.
+    /// N3, linear noise: f_γ(x) = f(x) + ξ_γᵀx with ξ_γ ~ N(0, Σ_B); constant Σ_B = F Fᵀ, H_γ = H.
+    ///
+    /// From a covariance Σ₁ (Σ_B = Σ₁/B, F its symmetric square root, m = d) or from N per-sample gradients
+    /// at the saddle (Σ_B = κΣ₁ with Σ₁ their covariance and κ as N2; F the centred gradients scaled, so a low
+    /// rank stays low: m = N columns, or the rank of Σ₁ when N > d).
     Linear {
-        /// Lower Cholesky factor of Σ_B (`d×d`, row-major).
-        chol: Vec<f64>,
-        /// Σ_B itself (`d×d`, row-major), reported back.
-        cov: Vec<f64>,
+        /// The factor F of Σ_B = F Fᵀ (`d×m`, row-major), shared by every dynamics of a run.
+        factor: Arc<Vec<f64>>,
+        /// m, its number of columns (noise columns).
+        columns: usize,
     },
 }
 
@@ -143,12 +147,6 @@ impl Noise {
     /// N3 from the per-sample covariance Σ₁ (rows) and B: Σ_B = Σ₁/B. Σ₁ must be symmetric positive
     /// semi-definite (a zero matrix is allowed).
     pub fn linear(cov_rows: &[Vec<f64>], batch: f64, d: usize) -> Result<Self> {
-        ensure(
-            batch.is_finite() && batch >= 1.0,
-            "noise.batch_size",
-            batch,
-            "must be ≥ 1",
-        )?;
         if cov_rows.len() != d {
             return Err(Error::Dimension {
                 key: "noise.covariance".into(),
@@ -156,51 +154,164 @@ impl Noise {
                 found: cov_rows.len(),
             });
         }
-        let mut cov = Vec::with_capacity(d * d);
-        for (i, r) in cov_rows.iter().enumerate() {
-            if r.len() != d {
-                return Err(Error::Dimension {
-                    key: format!("noise.covariance[{i}]"),
-                    expected: d,
-                    found: r.len(),
-                });
-            }
-            cov.extend(r.iter().map(|v| v / batch));
+        if let Some((i, r)) = cov_rows.iter().enumerate().find(|(_, r)| r.len() != d) {
+            return Err(Error::Dimension {
+                key: format!("noise.covariance[{i}]"),
+                expected: d,
+                found: r.len(),
+            });
         }
+        Self::linear_matrix(&cov_rows.concat(), batch, d, "noise.covariance")
+    }
+
+    /// N3 from Σ₁ as a row-major `d×d` slice (e.g. read from a file named by `key`): Σ_B = Σ₁/B with the
+    /// symmetric square root Σ_B^{1/2} as factor (it exists for singular PSD matrices). Σ₁ must be finite,
+    /// symmetric to 1e−12 relative and positive semi-definite (eigenvalues ≥ −1e−12·max|λ|; a zero matrix is
+    /// allowed). Errors name `key`.
+    pub fn linear_matrix(cov1: &[f64], batch: f64, d: usize, key: &str) -> Result<Self> {
+        ensure(
+            batch.is_finite() && batch >= 1.0,
+            "noise.batch_size",
+            batch,
+            "must be ≥ 1",
+        )?;
+        if cov1.len() != d * d {
+            return Err(Error::Dimension {
+                key: key.into(),
+                expected: d,
+                found: (cov1.len() as f64).sqrt() as usize,
+            });
+        }
+        let cov: Vec<f64> = cov1.iter().map(|v| v / batch).collect();
         if let Some(v) = cov.iter().find(|v| !v.is_finite()) {
-            return Err(Error::invalid("noise.covariance", v, "all entries must be finite"));
+            return Err(Error::invalid(key, v, "all entries must be finite"));
         }
         for i in 0..d {
             for j in 0..i {
                 if (cov[i * d + j] - cov[j * d + i]).abs() > 1e-12 * (1.0 + cov[i * d + j].abs()) {
-                    return Err(Error::invalid(
-                        "noise.covariance",
-                        format!("entry ({i},{j})"),
-                        "must be symmetric",
-                    ));
+                    return Err(Error::invalid(key, format!("entry ({i},{j})"), "must be symmetric"));
                 }
             }
         }
-        // Symmetric square root is as good a factor as Cholesky and exists for singular PSD matrices.
-        let (mut a, mut vals, mut vecs) = (cov.clone(), vec![0.0; d], vec![0.0; d * d]);
-        linalg::sym_eigen(&mut a, d, &mut vals, &mut vecs);
+        let (vals, vecs) = linalg::eigen(&cov, d);
         let scale = vals.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         if vals[0] < -1e-12 * scale.max(1e-300) {
             return Err(Error::invalid(
-                "noise.covariance",
+                key,
                 format!("eigenvalue {}", vals[0]),
                 "must be positive semi-definite",
             ));
         }
-        let mut chol = vec![0.0; d * d];
-        linalg::sym_apply(&vals, &vecs, |l| l.max(0.0).sqrt(), &mut chol);
-        Ok(Noise::Linear { chol, cov })
+        let mut root = vec![0.0; d * d];
+        linalg::sym_apply(&vals, &vecs, |l| l.max(0.0).sqrt(), &mut root);
+        Ok(Noise::Linear {
+            factor: Arc::new(root),
+            columns: d,
+        })
+    }
+
+    /// N3 from N per-sample gradients at the saddle, `grads` row-major `N×d` (row i = ∇fᵢ), for batch size B:
+    /// Σ_B = κΣ₁ with Σ₁ = (1/N) Σᵢ (∇fᵢ − ḡ)(∇fᵢ − ḡ)ᵀ (ḡ their mean) and κ = 1/B with replacement,
+    /// (N−B)/((N−1)B) without (math spec §1, as N2 at the saddle, frozen there).
+    ///
+    /// The factor keeps the low rank: for N ≤ d it is F = √(κ/N) Gcᵀ (`d×N`, Gc the centred gradients), so
+    /// m = N; for N > d, the thin SVD Gc = U S Vᵀ gives F = √(κ/N) V S restricted to the r singular values
+    /// above 1e−12·s_max (m = r ≤ d). Errors name `key`: N < 2, B < 1, B > N without replacement, or
+    /// non-finite entries.
+    pub fn from_gradients(grads: &[f64], n: usize, d: usize, batch: f64, replacement: bool, key: &str) -> Result<Self> {
+        ensure(
+            batch.is_finite() && batch >= 1.0 && batch.fract() == 0.0,
+            "noise.batch_size",
+            batch,
+            "must be a whole number ≥ 1 (a batch of per-sample gradients)",
+        )?;
+        ensure(
+            n >= 2,
+            key,
+            format!("{n} sample"),
+            "give at least 2 per-sample gradients (one row each) to estimate their covariance",
+        )?;
+        ensure(
+            replacement || batch as usize <= n,
+            "noise.batch_size",
+            batch,
+            &format!("must be ≤ the number of samples N = {n} when sampling without replacement"),
+        )?;
+        if grads.len() != n * d {
+            return Err(Error::Dimension {
+                key: key.into(),
+                expected: d,
+                found: grads.len() / n.max(1),
+            });
+        }
+        if let Some(v) = grads.iter().find(|v| !v.is_finite()) {
+            return Err(Error::invalid(key, v, "all entries must be finite"));
+        }
+        let kappa = Self::finite_sum_kappa(batch as usize, replacement, n);
+        let w = (kappa / n as f64).sqrt();
+        let mut mean = vec![0.0; d];
+        for i in 0..n {
+            for (m, g) in mean.iter_mut().zip(&grads[i * d..(i + 1) * d]) {
+                *m += g / n as f64;
+            }
+        }
+        if n <= d {
+            let mut f = vec![0.0; d * n];
+            for i in 0..n {
+                for r in 0..d {
+                    f[r * n + i] = w * (grads[i * d + r] - mean[r]);
+                }
+            }
+            return Ok(Noise::Linear {
+                factor: Arc::new(f),
+                columns: n,
+            });
+        }
+        let gc = nalgebra::DMatrix::from_fn(n, d, |i, r| grads[i * d + r] - mean[r]);
+        let svd = gc.svd(false, true);
+        let vt = svd.v_t.as_ref().expect("SVD with V requested");
+        let smax = svd.singular_values.max();
+        let keep: Vec<usize> = (0..svd.singular_values.len())
+            .filter(|&k| svd.singular_values[k] > 1e-12 * smax)
+            .collect();
+        let m = keep.len().max(1);
+        let mut f = vec![0.0; d * m];
+        for (c, &k) in keep.iter().enumerate() {
+            let s = w * svd.singular_values[k];
+            for r in 0..d {
+                f[r * m + c] = s * vt[(k, r)];
+            }
+        }
+        Ok(Noise::Linear {
+            factor: Arc::new(f),
+            columns: m,
+        })
+    }
+
+    /// Σ_B as a row-major `d×d` matrix when it is the same at every x and known without the landscape
+    /// (N0: σ₁²/B·I, N3: F Fᵀ); `None` otherwise. Allocates d² numbers.
+    pub fn constant_covariance(&self, d: usize) -> Option<Vec<f64>> {
+        match self {
+            Noise::Isotropic { sigma, batch } => {
+                let mut c = vec![0.0; d * d];
+                (0..d).for_each(|i| c[i * d + i] = sigma * sigma / batch);
+                Some(c)
+            }
+            Noise::Linear { factor, columns } => {
+                let m = *columns;
+                let f = nalgebra::DMatrix::from_row_slice(d, m, factor);
+                let c = &f * f.transpose();
+                Some((0..d * d).map(|k| c[(k / d, k % d)]).collect())
+            }
+            _ => None,
+        }
     }
 
     /// Number m of noise columns (Brownian motions) for a landscape of dimension d: d, or N for N2.
     pub fn columns(&self, l: &dyn Landscape) -> usize {
         match self {
             Noise::FiniteSum { losses, .. } => losses.samples(),
+            Noise::Linear { columns, .. } => *columns,
             _ => l.dim(),
         }
     }
@@ -268,7 +379,7 @@ impl Noise {
                     }
                 }
             }
-            Noise::Linear { chol, .. } => f.copy_from_slice(chol),
+            Noise::Linear { factor, .. } => f[..factor.len()].copy_from_slice(factor),
         }
     }
 
@@ -406,7 +517,7 @@ impl Noise {
     }
 
     /// The mini-batch gradient ∇f_γ(y) of the batch last drawn (N2) or defined by the normals `xi`
-    /// (N0, N1, N3: ∇f(y) + F(y) ξ), into `out`. `fbuf` is a `d×d` buffer for the factor.
+    /// (N0, N1, N3: ∇f(y) + F(y) ξ with ξ of length m), into `out`. `fbuf` is a `d×m` buffer for the factor.
     pub fn batch_gradient(
         &self,
         l: &dyn Landscape,
@@ -451,7 +562,7 @@ impl Noise {
                     }
                 )
             }
-            Noise::Linear { .. } => "N3 linear (constant Σ_B)".to_string(),
+            Noise::Linear { columns, .. } => format!("N3 linear (constant Σ_B, {columns} noise columns)"),
         }
     }
 }

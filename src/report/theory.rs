@@ -20,8 +20,11 @@ fn sigma_b(exp: &Experiment) -> Option<DMatrix<f64>> {
     let d = exp.model.dim();
     let h = exp.model.landscape().constant_hessian();
     match exp.model.noise() {
-        Noise::Isotropic { sigma, batch } => Some(DMatrix::identity(d, d) * (sigma * sigma / batch)),
-        Noise::Linear { cov, .. } => Some(DMatrix::from_row_slice(d, d, cov)),
+        Noise::Isotropic { .. } | Noise::Linear { .. } => exp
+            .model
+            .noise()
+            .constant_covariance(d)
+            .map(|c| DMatrix::from_row_slice(d, d, &c)),
         Noise::Hessian { scale, batch, .. } => {
             let h = DMatrix::from_row_slice(d, d, h?);
             matrix_abs(&h).ok().map(|a| a * (scale / batch))

@@ -25,8 +25,7 @@ impl Kim {
         let d = landscape.dim();
         let mut h = vec![0.0; d * d];
         landscape.hessian(saddle, &mut h);
-        let (mut tmp, mut vals, mut vecs) = (h.clone(), vec![0.0; d], vec![0.0; d * d]);
-        linalg::sym_eigen(&mut tmp, d, &mut vals, &mut vecs);
+        let (vals, vecs) = linalg::eigen(&h, d);
         let c = match noise {
             Noise::Hessian { scale, .. } => *scale,
             _ => 1.0,

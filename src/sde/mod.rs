@@ -82,7 +82,7 @@ pub struct Workspace {
     pub w: Vec<f64>,
     /// Vector scratch, e.g. the perturbed point (d).
     pub y: Vec<f64>,
-    /// Vector scratch, e.g. the batch normals (d).
+    /// The batch normals ξ of a discrete step (m, one per noise column).
     pub xi: Vec<f64>,
     /// Hessian H (d×d).
     pub h: Vec<f64>,
@@ -110,7 +110,7 @@ impl Workspace {
             v: vec![0.0; d],
             w: vec![0.0; d],
             y: vec![0.0; d],
-            xi: vec![0.0; d],
+            xi: vec![0.0; m],
             h: vec![0.0; d * d],
             t: vec![0.0; d * d],
             f: vec![0.0; dm],

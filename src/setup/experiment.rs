@@ -162,11 +162,15 @@ impl Experiment {
             guess: None,
         };
         c.basins.points = Some(plan.basins.clone());
-        if let LandscapeConfig::Quadratic { hessian, .. } = &mut c.landscape
+        if let LandscapeConfig::Quadratic {
+            hessian, hessian_file, ..
+        } = &mut c.landscape
             && hessian.is_none()
+            && hessian_file.is_none()
         {
             *hessian = Some(default_hessian());
         }
+        model::absolute_paths(src, &mut c.landscape, &mut c.noise);
         Ok(Experiment {
             file: src.file.clone(),
             name: c.name.clone(),
@@ -276,11 +280,12 @@ fn saddle(src: &Source, c: &Config, l: &dyn crate::model::Landscape) -> Result<C
             check_vec(src, key, v, d)?;
         }
     }
+    // A quadratic's centre (from `center` or `center_file`) is its known point.
     let center = match &c.landscape {
-        LandscapeConfig::Quadratic { center, .. } => center.as_deref(),
+        LandscapeConfig::Quadratic { .. } => l.known_points().into_iter().find(|(n, _)| n == "center").map(|(_, x)| x),
         _ => None,
     };
-    choose_saddle(l, s.point.as_deref(), s.guess.as_deref(), center).map_err(|e| src.locate(e))
+    choose_saddle(l, s.point.as_deref(), s.guess.as_deref(), center.as_deref()).map_err(|e| src.locate(e))
 }
 
 /// `[ensemble]` start: `x0`, or the saddle plus `offset`.

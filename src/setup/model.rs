@@ -2,12 +2,19 @@
 //! [`Model`]. This is where landscape and noise kinds are registered: a new landscape is one file in
 //! `model/landscape/`, one variant of [`LandscapeConfig`] and one arm in [`landscape`]; a new noise model one
 //! variant of [`NoiseKind`] and one arm in [`noise`].
+//!
+//! Data files (`hessian_file`, `center_file`, `covariance_file`, `gradients_file`, the `mlp` data set) are
+//! read here, relative to the model file's folder ([`Source::data_path`]); a problem in one is reported at the
+//! model-file key that names it, with the data file, what is wrong and the fix ([`data_error`]).
 
 use super::schema::{LandscapeConfig, NoiseConfig, NoiseKind};
 use super::source::Source;
-use crate::error::Result;
-use crate::model::landscape::{Beale, DoubleWell, Expression, Landscape, MonkeySaddle, Quadratic, ToyNetwork};
+use crate::error::{Error, Result};
+use crate::model::landscape::mlp::{Activation, Dataset, Loss};
+use crate::model::landscape::{Beale, DoubleWell, Expression, Landscape, Mlp, MonkeySaddle, Quadratic, ToyNetwork};
 use crate::model::{Model, Noise};
+use crate::npy;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The default Hessian of `kind = "quadratic"`: H = diag(1, −0.5).
@@ -15,28 +22,63 @@ pub fn default_hessian() -> Vec<Vec<f64>> {
     vec![vec![1.0, 0.0], vec![0.0, -0.5]]
 }
 
+/// The default hidden widths of `kind = "mlp"`.
+pub const DEFAULT_HIDDEN: [usize; 1] = [8];
+
+/// A problem with the data file `path` named by the model-file key `key`, located in `src`: the data file's
+/// own message and fix (from [`crate::npy`] or the CSV reader) prefixed with the file, or, when the file
+/// cannot be opened, the OS error and a hint on how relative paths are resolved. Always exit status 2.
+pub fn data_error(src: &Source, key: &str, path: &Path, e: Error) -> Error {
+    let shown = path.display();
+    match e {
+        Error::Model { message, fix, .. } => src.error(Some(key), &format!("{shown}: {message}"), &fix),
+        Error::Io { source, .. } => src.error(
+            Some(key),
+            &format!("cannot read {shown}: {source}"),
+            "check the path; a relative path is relative to the model file's folder",
+        ),
+        other => src.error(Some(key), &format!("{shown}: {other}"), ""),
+    }
+}
+
 /// Builds the landscape of a `[landscape]` section; errors are located in `src`.
 pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>> {
     let lift = |e| src.locate(e);
     Ok(match c {
-        LandscapeConfig::Quadratic { hessian, center } => {
-            let h = hessian.clone().unwrap_or_else(default_hessian);
-            if let Some(c) = center
-                && c.len() != h.len()
-            {
-                return Err(src.error(
-                    Some("landscape.center"),
-                    &format!("has {} entries but the Hessian is {}×{}", c.len(), h.len(), h.len()),
-                    "give one centre coordinate per row of the Hessian",
-                ));
-            }
-            Arc::new(Quadratic::new(&h, center.as_deref()).map_err(lift)?)
-        }
+        LandscapeConfig::Quadratic {
+            hessian,
+            center,
+            hessian_file,
+            center_file,
+        } => Arc::new(quadratic(src, hessian, center, hessian_file, center_file)?),
         LandscapeConfig::Beale {} => Arc::new(Beale),
         LandscapeConfig::MonkeySaddle {} => Arc::new(MonkeySaddle),
         LandscapeConfig::DoubleWell { a } => Arc::new(DoubleWell::new(a.unwrap_or(1.0)).map_err(lift)?),
         LandscapeConfig::ToyNetwork { samples, teacher, seed } => {
             Arc::new(ToyNetwork::new(samples.unwrap_or(64), teacher.unwrap_or(1.0), seed.unwrap_or(0)).map_err(lift)?)
+        }
+        LandscapeConfig::Mlp {
+            data,
+            hidden,
+            activation,
+            loss,
+            standardize,
+        } => {
+            let Some(file) = data else {
+                return Err(src.error(
+                    Some("landscape.data"),
+                    "missing: kind = \"mlp\" needs a data set",
+                    "add e.g. data = \"data/iris.csv\" (a CSV file, the target in the last column)",
+                ));
+            };
+            let loss = loss.unwrap_or(Loss::CrossEntropy);
+            let path = src.data_path(file);
+            let mut set = Dataset::from_csv(&path, loss).map_err(|e| data_error(src, "landscape.data", &path, e))?;
+            if standardize.unwrap_or(false) {
+                set = set.standardized().0;
+            }
+            let hidden = hidden.clone().unwrap_or_else(|| DEFAULT_HIDDEN.to_vec());
+            Arc::new(Mlp::new(set, &hidden, activation.unwrap_or(Activation::Tanh), loss).map_err(lift)?)
         }
         LandscapeConfig::Expression { formula, variables } => {
             let Some(f) = formula else {
@@ -52,6 +94,69 @@ pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>
     })
 }
 
+/// `kind = "quadratic"`: H from `hessian` or `hessian_file`, c from `center` or `center_file`.
+fn quadratic(
+    src: &Source,
+    hessian: &Option<Vec<Vec<f64>>>,
+    center: &Option<Vec<f64>>,
+    hessian_file: &Option<String>,
+    center_file: &Option<String>,
+) -> Result<Quadratic> {
+    let lift = |e| src.locate(e);
+    let both = |key: &str, other: &str| {
+        src.error(
+            Some(key),
+            &format!("both `{other}` and `{key}` are given"),
+            "keep one of them",
+        )
+    };
+    if hessian.is_some() && hessian_file.is_some() {
+        return Err(both("landscape.hessian_file", "landscape.hessian"));
+    }
+    if center.is_some() && center_file.is_some() {
+        return Err(both("landscape.center_file", "landscape.center"));
+    }
+    let (h, d) = match hessian_file {
+        Some(f) => {
+            let key = "landscape.hessian_file";
+            let path = src.data_path(f);
+            let m = npy::read_symmetric(&path, "Hessian", npy::DEFAULT_SYMMETRY_RTOL, None)
+                .map_err(|e| data_error(src, key, &path, e))?;
+            (m.data, m.rows)
+        }
+        None => {
+            let rows = hessian.clone().unwrap_or_else(default_hessian);
+            let d = rows.len();
+            if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
+                return Err(src.error(
+                    Some("landscape.hessian"),
+                    &format!("row {i} has {} entries but there are {d} rows", r.len()),
+                    "give a square matrix, one row per coordinate",
+                ));
+            }
+            (rows.concat(), d)
+        }
+    };
+    let c = match center_file {
+        Some(f) => {
+            let key = "landscape.center_file";
+            let path = src.data_path(f);
+            Some(npy::read_vector(&path, Some(d)).map_err(|e| data_error(src, key, &path, e))?)
+        }
+        None => center.clone(),
+    };
+    if let Some(c) = &c
+        && c.len() != d
+    {
+        return Err(src.error(
+            Some("landscape.center"),
+            &format!("has {} entries but the Hessian is {d}×{d}", c.len()),
+            "give one centre coordinate per row of the Hessian",
+        ));
+    }
+    Quadratic::from_matrix(&h, d, c.as_deref()).map_err(lift)
+}
+
 /// Builds the noise model of a `[noise]` section on `landscape`; errors are located in `src`.
 pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> Result<Noise> {
     let lift = |e| src.locate(e);
@@ -63,6 +168,20 @@ pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> R
             "the batch size B must be ≥ 1",
         ));
     }
+    for (key, given, kind) in [
+        ("noise.covariance", n.covariance.is_some(), NoiseKind::Linear),
+        ("noise.covariance_file", n.covariance_file.is_some(), NoiseKind::Linear),
+        ("noise.gradients_file", n.gradients_file.is_some(), NoiseKind::Gradients),
+    ] {
+        if given && n.kind != kind {
+            return Err(src.error(
+                Some(key),
+                &format!("`{key}` is only read with kind = \"{}\"", kind.name()),
+                &format!("set noise.kind = \"{}\", or remove the key", kind.name()),
+            ));
+        }
+    }
+    let d = landscape.dim();
     match n.kind {
         NoiseKind::Isotropic => Noise::isotropic(n.sigma, b).map_err(lift),
         NoiseKind::Hessian => Noise::hessian(n.scale, b, n.delta).map_err(lift),
@@ -74,7 +193,8 @@ pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> R
                         "finite_sum noise needs a finite-sum landscape, and `{}` is not one",
                         landscape.name()
                     ),
-                    "use landscape.kind = \"toy_network\", or another noise kind (isotropic, hessian, linear)",
+                    "use landscape.kind = \"toy_network\" or \"mlp\", or another noise kind (isotropic, hessian, \
+                     linear, gradients)",
                 ));
             };
             if b.fract() != 0.0 {
@@ -87,13 +207,49 @@ pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> R
             Noise::finite_sum(b as usize, n.replacement, losses).map_err(lift)
         }
         NoiseKind::Linear => {
-            let d = landscape.dim();
+            if n.covariance.is_some() && n.covariance_file.is_some() {
+                return Err(src.error(
+                    Some("noise.covariance_file"),
+                    "both `noise.covariance` and `noise.covariance_file` are given",
+                    "keep one of them",
+                ));
+            }
+            if let Some(f) = &n.covariance_file {
+                let key = "noise.covariance_file";
+                let path = src.data_path(f);
+                let m = npy::read_covariance(&path, npy::DEFAULT_SYMMETRY_RTOL, Some(d))
+                    .map_err(|e| data_error(src, key, &path, e))?;
+                return Noise::linear_matrix(&m.data, b, d, key).map_err(|e| match e {
+                    Error::Invalid { value, fix, .. } => {
+                        src.error(Some(key), &format!("{}: invalid value {value}", path.display()), &fix)
+                    }
+                    e => lift(e),
+                });
+            }
             let cov = n.covariance.clone().unwrap_or_else(|| {
                 (0..d)
                     .map(|i| (0..d).map(|j| if i == j { n.sigma * n.sigma } else { 0.0 }).collect())
                     .collect()
             });
             Noise::linear(&cov, b, d).map_err(lift)
+        }
+        NoiseKind::Gradients => {
+            let key = "noise.gradients_file";
+            let Some(f) = &n.gradients_file else {
+                return Err(src.error(
+                    Some(key),
+                    "missing: kind = \"gradients\" needs the per-sample gradients",
+                    "add gradients_file = \"G.npy\" (shape (N, d), one row per sample's gradient at the saddle)",
+                ));
+            };
+            let path = src.data_path(f);
+            let g = npy::read_gradients(&path, Some(d)).map_err(|e| data_error(src, key, &path, e))?;
+            Noise::from_gradients(&g.data, g.rows, d, b, n.replacement, key).map_err(|e| match e {
+                Error::Invalid { key: k, value, fix } if k == key => {
+                    src.error(Some(key), &format!("{}: {value}", path.display()), &fix)
+                }
+                e => lift(e),
+            })
         }
     }
 }
@@ -103,4 +259,30 @@ pub fn model(src: &Source, landscape_config: &LandscapeConfig, noise_config: &No
     let l = landscape(src, landscape_config)?;
     let n = noise(src, noise_config, &l)?;
     Model::new(l, n).map_err(|e| src.locate(e))
+}
+
+/// Rewrites every data-file path of `landscape` and `noise` as an absolute path, so that a resolved
+/// configuration (`config.resolved.toml`) reads the same files from any folder.
+pub fn absolute_paths(src: &Source, landscape: &mut LandscapeConfig, noise: &mut NoiseConfig) {
+    let abs = |p: &mut Option<String>| {
+        if let Some(f) = p {
+            let path = src.data_path(f);
+            let path = std::fs::canonicalize(&path).unwrap_or(path);
+            *f = path.display().to_string();
+        }
+    };
+    match landscape {
+        LandscapeConfig::Quadratic {
+            hessian_file,
+            center_file,
+            ..
+        } => {
+            abs(hessian_file);
+            abs(center_file);
+        }
+        LandscapeConfig::Mlp { data, .. } => abs(data),
+        _ => {}
+    }
+    abs(&mut noise.covariance_file);
+    abs(&mut noise.gradients_file);
 }

@@ -7,6 +7,7 @@
 //! has a default, documented on its field; an omitted `kind` is the documented default kind.
 
 use super::build::DynamicsKind;
+use crate::model::landscape::mlp::{Activation, Loss};
 use crate::solver::SolverKind;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,13 @@ pub enum LandscapeConfig {
         /// The centre c. Default: the origin.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         center: Option<Vec<f64>>,
+        /// H from a `.npy` file (d×d, float64 or float32, C or Fortran order), instead of `hessian`. A
+        /// relative path is relative to the model file's folder.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hessian_file: Option<String>,
+        /// c from a `.npy` file (shape (d,)), instead of `center`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        center_file: Option<String>,
     },
     /// The Beale function (E1).
     Beale {},
@@ -88,6 +96,27 @@ pub enum LandscapeConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seed: Option<u64>,
     },
+    /// A multilayer perceptron on a CSV data set, f = mean loss; parameters laid out as PyTorch's `nn.Linear`
+    /// layers (W₁, b₁, W₂, b₂, …). A finite sum: noise model N2 uses its per-sample gradients.
+    Mlp {
+        /// The CSV data set: one sample per row, the target in the last column (an integer class 0…K−1 for
+        /// `cross_entropy`, a number for `mse`). Required. Relative to the model file's folder.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        /// Hidden-layer widths. Default: `[8]`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hidden: Option<Vec<usize>>,
+        /// tanh | relu | linear. Default: `"tanh"`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activation: Option<Activation>,
+        /// cross_entropy | mse. Default: `"cross_entropy"`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loss: Option<Loss>,
+        /// Standardise every feature to mean 0 and (population) standard deviation 1 before training. Default:
+        /// false (the loss is then the one PyTorch computes on the same file).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standardize: Option<bool>,
+    },
     /// A formula f(variables) with exact derivatives by automatic differentiation.
     Expression {
         /// The formula. Required.
@@ -104,6 +133,8 @@ impl Default for LandscapeConfig {
         LandscapeConfig::Quadratic {
             hessian: None,
             center: None,
+            hessian_file: None,
+            center_file: None,
         }
     }
 }
@@ -112,7 +143,7 @@ impl Default for LandscapeConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoiseConfig {
-    /// isotropic | hessian | finite_sum | linear. Default: `"isotropic"`.
+    /// isotropic | hessian | finite_sum | linear | gradients. Default: `"isotropic"`.
     pub kind: NoiseKind,
     /// isotropic: per-sample gradient-noise standard deviation σ₁ (Σ_B = σ₁²/B · I). Default: 1.0.
     pub sigma: f64,
@@ -127,6 +158,13 @@ pub struct NoiseConfig {
     /// linear: per-sample covariance Σ₁ (Σ_B = Σ₁/B). Default: σ₁² I.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covariance: Option<Vec<Vec<f64>>>,
+    /// linear: Σ₁ from a `.npy` file (d×d), instead of `covariance`. Relative to the model file's folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariance_file: Option<String>,
+    /// gradients: N per-sample gradients at the saddle from a `.npy` file (N×d, one row per sample); Σ₁ is
+    /// their covariance and Σ_B = κΣ₁ (κ = 1/B with replacement). Required with kind = "gradients".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradients_file: Option<String>,
 }
 
 impl Default for NoiseConfig {
@@ -139,6 +177,8 @@ impl Default for NoiseConfig {
             delta: 1e-3,
             replacement: true,
             covariance: None,
+            covariance_file: None,
+            gradients_file: None,
         }
     }
 }
@@ -155,15 +195,18 @@ pub enum NoiseKind {
     FiniteSum,
     /// N3: constant Σ_B = Σ₁/B (f_γ = f + ξᵀx).
     Linear,
+    /// N3 with Σ₁ the covariance of per-sample gradients read from a file (low rank kept).
+    Gradients,
 }
 
 impl NoiseKind {
     /// Every noise kind.
-    pub const ALL: [NoiseKind; 4] = [
+    pub const ALL: [NoiseKind; 5] = [
         NoiseKind::Isotropic,
         NoiseKind::Hessian,
         NoiseKind::FiniteSum,
         NoiseKind::Linear,
+        NoiseKind::Gradients,
     ];
     /// Model-file spelling.
     pub fn name(self) -> &'static str {
@@ -172,6 +215,7 @@ impl NoiseKind {
             NoiseKind::Hessian => "hessian",
             NoiseKind::FiniteSum => "finite_sum",
             NoiseKind::Linear => "linear",
+            NoiseKind::Gradients => "gradients",
         }
     }
     /// The kind spelled `name`, if any.

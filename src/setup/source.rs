@@ -20,6 +20,9 @@ pub struct Source {
     pub table: toml::Table,
     /// Dotted keys set by `--set` (their errors cite the override, not a line).
     pub overridden: Vec<String>,
+    /// The folder that relative data-file paths (`hessian_file`, `data`, …) are resolved against: the model
+    /// file's folder for a file read from disk, the current folder (None) for text parsed from memory.
+    pub base: Option<std::path::PathBuf>,
 }
 
 impl Source {
@@ -41,6 +44,7 @@ impl Source {
             text: text.into(),
             table,
             overridden: Vec::new(),
+            base: None,
         })
     }
 
@@ -54,7 +58,18 @@ impl Source {
             message: format!("cannot read the model file: {e}"),
             fix: "check the path".into(),
         })?;
-        Self::parse(&file, &text)
+        let mut src = Self::parse(&file, &text)?;
+        src.base = path.parent().map(std::path::Path::to_path_buf);
+        Ok(src)
+    }
+
+    /// A data-file path as written in the model file, resolved against [`Source::base`] when relative.
+    pub fn data_path(&self, p: &str) -> std::path::PathBuf {
+        let p = std::path::Path::new(p);
+        match &self.base {
+            Some(b) if p.is_relative() => b.join(p),
+            _ => p.to_path_buf(),
+        }
     }
 
     /// Applies `key=value` (the value is TOML; a bare word is taken as a string).

@@ -58,8 +58,7 @@ impl Moments {
         let d = self.cloud.mean.len();
         let c = self.cloud.covariance();
         let n = self.cloud.n;
-        let (mut tmp, mut vals, mut vecs) = (c.clone(), vec![0.0; d], vec![0.0; d * d]);
-        crate::linalg::sym_eigen(&mut tmp, d, &mut vals, &mut vecs);
+        let (vals, _) = crate::linalg::eigen(&c, d);
         let trace = (0..d).map(|i| c[i * d + i]).sum();
         let trace_stderr = if n < 2 {
             f64::NAN

@@ -76,6 +76,20 @@ impl Quadratic {
         Ok(Quadratic { h, center })
     }
 
+    /// From H as a row-major `d×d` slice (e.g. read from a file) and the centre (`None`: the origin), with the
+    /// checks of [`Quadratic::new`].
+    pub fn from_matrix(h: &[f64], d: usize, center: Option<&[f64]>) -> Result<Self> {
+        if d == 0 || h.len() != d * d {
+            return Err(Error::Dimension {
+                key: "landscape.hessian".into(),
+                expected: d,
+                found: (h.len() as f64).sqrt() as usize,
+            });
+        }
+        let rows: Vec<Vec<f64>> = h.chunks(d).map(<[f64]>::to_vec).collect();
+        Self::new(&rows, center)
+    }
+
     /// Diagonal H = diag(λ), centred at the origin.
     pub fn diagonal(lambda: &[f64]) -> Result<Self> {
         let d = lambda.len();

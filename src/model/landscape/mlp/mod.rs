@@ -56,8 +56,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::thread::LocalKey;
 
-/// Hidden-layer nonlinearity σ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Hidden-layer nonlinearity σ (model files spell it `tanh`, `relu`, `linear`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Activation {
     /// σ = tanh, σ' = 1 − tanh², σ'' = −2 tanh (1 − tanh²).
     Tanh,
@@ -112,8 +113,9 @@ impl Activation {
     }
 }
 
-/// Per-sample loss ℓ on the network output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Per-sample loss ℓ on the network output (model files spell it `cross_entropy`, `mse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// ℓ = log Σ_k e^{z_k} − z_y over K ≥ 2 outputs (`nn.CrossEntropyLoss`); integer targets 0..K−1.
     CrossEntropy,
