@@ -122,6 +122,7 @@ fn synthetic_report() -> Report {
                     n: n as u64,
                     mean: m.to_vec(),
                     cov: c.to_vec(),
+                    variance: vec![],
                     trace: c[0] + c[3],
                     trace_stderr: (c[0] + c[3]) * (2.0 / nf).sqrt(),
                     eigenvalues: vec![c[0].min(c[3]), c[0].max(c[3])],

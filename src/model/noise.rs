@@ -202,8 +202,7 @@ impl Noise {
                 "must be positive semi-definite",
             ));
         }
-        let mut root = vec![0.0; d * d];
-        linalg::sym_apply(&vals, &vecs, |l| l.max(0.0).sqrt(), &mut root);
+        let root = linalg::sym_apply_owned(&vals, &vecs, |l| l.max(0.0).sqrt());
         Ok(Noise::Linear {
             factor: Arc::new(root),
             columns: d,

@@ -78,19 +78,34 @@ impl Table {
 struct Columns {
     mean: Vec<String>,
     cov: Vec<String>,
+    var: Vec<String>,
     eig: Vec<String>,
     x: Vec<String>,
 }
 
 impl Columns {
-    fn new(v: &[String]) -> Self {
+    /// The columns for coordinate names `v`; with `full` false (no covariance kept) `var_…` replaces the
+    /// `cov_…` and `eig_…` columns.
+    fn new(v: &[String], full: bool) -> Self {
         Columns {
             mean: v.iter().map(|a| format!("mean_{a}")).collect(),
-            cov: v
-                .iter()
-                .flat_map(|a| v.iter().map(move |b| format!("cov_{a}_{b}")))
-                .collect(),
-            eig: (0..v.len()).map(|i| format!("eig_{i}")).collect(),
+            cov: if full {
+                v.iter()
+                    .flat_map(|a| v.iter().map(move |b| format!("cov_{a}_{b}")))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            var: if full {
+                Vec::new()
+            } else {
+                v.iter().map(|a| format!("var_{a}")).collect()
+            },
+            eig: if full {
+                (0..v.len()).map(|i| format!("eig_{i}")).collect()
+            } else {
+                Vec::new()
+            },
             x: v.to_vec(),
         }
     }
@@ -104,7 +119,8 @@ impl Report {
         let p = dir.join("summary.json");
         let json = serde_json::to_string_pretty(&self.summary).map_err(|e| csv_err(&p, e))?;
         std::fs::write(&p, json + "\n").map_err(Error::io(&p))?;
-        let c = Columns::new(&self.summary.variables);
+        let full = self.moments.iter().all(|m| m.variance.is_empty());
+        let c = Columns::new(&self.summary.variables, full);
         let write = |name: &str, header: Vec<String>, rows: Vec<Vec<String>>| -> Result<()> {
             let p = dir.join(name);
             let mut w = csv::Writer::from_path(&p).map_err(|e| csv_err(&p, e))?;
@@ -117,6 +133,7 @@ impl Report {
         let mut h: Vec<String> = vec!["label".into(), "t".into(), "n".into()];
         h.extend(c.mean.iter().cloned());
         h.extend(c.cov.iter().cloned());
+        h.extend(c.var.iter().cloned());
         h.extend(["trace", "trace_stderr"].map(String::from));
         h.extend(c.eig.iter().cloned());
         h.extend(
@@ -138,6 +155,7 @@ impl Report {
                 let mut r = vec![m.label.clone(), num(m.t), m.n.to_string()];
                 r.extend(m.mean.iter().map(|v| num(*v)));
                 r.extend(m.cov.iter().map(|v| num(*v)));
+                r.extend(m.variance.iter().map(|v| num(*v)));
                 r.extend([num(m.trace), num(m.trace_stderr)]);
                 r.extend(m.eigenvalues.iter().map(|v| num(*v)));
                 r.extend([num(m.msd), num(m.msd_stderr), opt(m.theory_trace), opt(m.theory_msd)]);
@@ -193,8 +211,12 @@ impl Report {
         let p = dir.join("summary.json");
         let text = std::fs::read_to_string(&p).map_err(Error::io(&p))?;
         let summary: Summary = serde_json::from_str(&text).map_err(|e| csv_err(&p, e))?;
-        let c = Columns::new(&summary.variables);
         let t = Table::read(&dir.join("moments.csv"))?;
+        let full = !summary
+            .variables
+            .first()
+            .is_some_and(|v| t.headers.iter().any(|h| *h == format!("var_{v}")));
+        let c = Columns::new(&summary.variables, full);
         let moments = t
             .rows
             .iter()
@@ -205,6 +227,7 @@ impl Report {
                     n: t.u(r, "n")?,
                     mean: t.fs(r, &c.mean)?,
                     cov: t.fs(r, &c.cov)?,
+                    variance: t.fs(r, &c.var)?,
                     trace: t.f(r, "trace")?,
                     trace_stderr: t.f(r, "trace_stderr")?,
                     eigenvalues: t.fs(r, &c.eig)?,

@@ -180,8 +180,12 @@ pub struct MomentRow {
     pub n: u64,
     /// Mean (d).
     pub mean: Vec<f64>,
-    /// Covariance, row-major (d×d).
+    /// Covariance, row-major (d×d); empty above the full-covariance dimension (d > 100, see `variance`).
     pub cov: Vec<f64>,
+    /// Per-coordinate variances Cᵢᵢ (d), given only when `cov` is not (d > 100); `var_x…` columns of
+    /// moments.csv instead of `cov_…` and `eig_…`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variance: Vec<f64>,
     /// tr C.
     pub trace: f64,
     /// Its standard error.

@@ -107,6 +107,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                 n: e.n,
                 mean: e.mean,
                 cov: e.cov.concat(),
+                variance: if e.cov.is_empty() { e.variances } else { Vec::new() },
                 trace: e.trace,
                 trace_stderr: e.trace_stderr,
                 eigenvalues: e.eigenvalues,

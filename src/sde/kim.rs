@@ -30,11 +30,9 @@ impl Kim {
             Noise::Hessian { scale, .. } => *scale,
             _ => 1.0,
         };
-        let mut a = vec![0.0; d * d];
-        linalg::sym_apply(&vals, &vecs, |l| l * (1.0 + rho * l).powi(2), &mut a);
-        let mut s = vec![0.0; d * d];
+        let a = linalg::sym_apply_owned(&vals, &vecs, |l| l * (1.0 + rho * l).powi(2));
         let k = (eta * c / noise.batch()).sqrt();
-        linalg::sym_apply(&vals, &vecs, |l| k * l.abs().sqrt(), &mut s);
+        let s = linalg::sym_apply_owned(&vals, &vecs, |l| k * l.abs().sqrt());
         Kim {
             saddle: saddle.to_vec(),
             a,

@@ -3,10 +3,10 @@
 //! variant of [`DynamicsKind`], one file (its SDE parts in `crate::sde`, or a stepper) and one arm in [`build`].
 
 use crate::error::{Error, Result, ensure};
-use crate::model::Model;
+use crate::model::{Model, NoiseScratch};
 use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, NoiseStructure, Sam, Sde, Sgd, Usam};
 use crate::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverSpec};
-use crate::stepper::{Discrete, DiscreteKind, SdeStepper, Stepper, fixed};
+use crate::stepper::{Batched, Discrete, DiscreteKind, SdeStepper, Stepper, batch, fixed};
 use serde::{Deserialize, Serialize};
 
 /// The dynamics kinds, as spelled in model files.
@@ -182,6 +182,12 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
             )],
         })
     };
+    if mu == 0.0
+        && model.dim() >= batch::BATCH_MIN_DIM
+        && let Some(b) = batched(spec, model, solver, saddle)
+    {
+        return Ok(b);
+    }
     let sde: Box<dyn Sde> = match spec.kind {
         DynamicsKind::Sgd => Box::new(Sgd::new(model.clone(), eta)),
         DynamicsKind::Usam => Box::new(Usam::new(model.clone(), eta, rho)),
@@ -261,4 +267,77 @@ fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<
         dt,
         notes,
     })
+}
+
+/// The batched stepper ([`batch`]) for `spec`, when it applies: no momentum, d ≥ [`batch::BATCH_MIN_DIM`], and
+/// either model K (linear at the saddle on any landscape) or a quadratic landscape with constant noise for
+/// S-SGD1, S-USAM, SAM (S-SAM-ODE drift) and the discrete A-SGD, A-USAM, A-SAM. Same paths as the general
+/// path up to rounding (`tests/high_dim.rs`).
+fn batched(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f64]) -> Option<Built> {
+    let (eta, rho, eps, dt) = (spec.lr, spec.rho, spec.epsilon, solver.dt);
+    let l = model.landscape().as_ref();
+    let d = model.dim();
+    let quadratic = l.constant_hessian().is_some() && model.noise_is_constant();
+    let note = "high dimension: the block's paths advance together by matrix–matrix products (batched stepper)";
+    let linear = |sde: &dyn Sde| -> Option<Built> {
+        let mut notes = sde.notes();
+        notes.push(note.into());
+        Some(Built {
+            stepper: Box::new(Batched::linear(&LinearSde::from_sde(sde), dt)?),
+            structure: Some(NoiseStructure::Additive),
+            strong_order: Some(1.0),
+            dt,
+            notes,
+        })
+    };
+    let zero = vec![0.0; d];
+    let g0 = || {
+        let mut g = vec![0.0; d];
+        l.gradient(&zero, &mut g);
+        g
+    };
+    let factor = || {
+        let m = model.columns();
+        let mut f = vec![0.0; d * m.max(d)];
+        model.noise().factor(l, &zero, &mut f, &mut NoiseScratch::new(d, 0));
+        f.truncate(d * m);
+        (f, m)
+    };
+    let discrete = |kind| -> Option<Built> {
+        let (f, m) = factor();
+        let h = l.constant_hessian()?;
+        Some(Built {
+            stepper: Box::new(Batched::discrete(h, &g0(), &f, m, kind, eta, rho, eps)),
+            structure: None,
+            strong_order: None,
+            dt: eta,
+            notes: vec![
+                format!("discrete optimizer: one step per η = {eta}, t = k·η; PyTorch heavy ball μ = 0"),
+                note.into(),
+            ],
+        })
+    };
+    match spec.kind {
+        DynamicsKind::Kim => linear(&Kim::new(l, model.noise(), saddle, eta, rho)),
+        DynamicsKind::Sgd if quadratic => linear(&Sgd::new(model.clone(), eta)),
+        DynamicsKind::Usam if quadratic => linear(&Usam::new(model.clone(), eta, rho)),
+        DynamicsKind::Sam if quadratic => {
+            let (f, m) = factor();
+            let sigma: Vec<f64> = f.iter().map(|v| v * eta.sqrt()).collect();
+            let sde = Sam::new(model.clone(), eta, rho, eps);
+            let mut notes = sde.notes();
+            notes.push(note.into());
+            Some(Built {
+                stepper: Box::new(Batched::sam(l.constant_hessian()?, &g0(), &sigma, m, rho, eps, dt)),
+                structure: Some(NoiseStructure::Additive),
+                strong_order: Some(1.0),
+                dt,
+                notes,
+            })
+        }
+        DynamicsKind::SgdDiscrete if quadratic => discrete(DiscreteKind::Sgd),
+        DynamicsKind::UsamDiscrete if quadratic => discrete(DiscreteKind::Usam),
+        DynamicsKind::SamDiscrete if quadratic => discrete(DiscreteKind::Sam),
+        _ => None,
+    }
 }

@@ -22,7 +22,7 @@ pub use exit_time::{ExitEstimate, ExitTimes};
 pub use moments::{MomentEstimate, Moments, Snapshots};
 pub use paired::Paired;
 pub use samples::{SamplePath, SamplePaths};
-pub use welford::{Welford, WelfordVec};
+pub use welford::{FULL_COVARIANCE_MAX_DIM, Welford, WelfordVec};
 
 use crate::ensemble::{Entry, Observer, PathView, Plan};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,9 @@
 //! Diffusion covariance of the cloud at one snapshot time: mean, covariance (Welford/Chan), the width
 //! (trace and eigenvalues of the covariance) and the mean squared displacement from the saddle
-//! Δ = E‖x − d‖² (Kim et al.'s MSD), each with a standard error.
+//! Δ = E‖x − d‖² (Kim et al.'s MSD), each with a standard error. Above
+//! [`FULL_COVARIANCE_MAX_DIM`](super::welford::FULL_COVARIANCE_MAX_DIM) only the variances are kept: the
+//! covariance and its eigenvalues are then not reported, nor the trace's standard error (it needs tr C²); the
+//! trace itself, the MSD and its standard error are exact in both modes.
 
 use super::{Merge, Welford, WelfordVec};
 use crate::ensemble::{Observer, PathView};
@@ -24,13 +27,15 @@ pub struct MomentEstimate {
     pub mean: Vec<f64>,
     /// Standard error of each mean component, √(Cᵢᵢ/n).
     pub mean_stderr: Vec<f64>,
-    /// Unbiased covariance, rows.
+    /// Unbiased covariance, rows (empty above the full-covariance dimension).
     pub cov: Vec<Vec<f64>>,
+    /// Unbiased variance of each coordinate, Cᵢᵢ.
+    pub variances: Vec<f64>,
     /// tr C, the width of the cloud.
     pub trace: f64,
-    /// Standard error of tr C under a Gaussian cloud: √(2 Σλ²/(n−1)).
+    /// Standard error of tr C under a Gaussian cloud: √(2 Σλ²/(n−1)) (NaN without the full covariance).
     pub trace_stderr: f64,
-    /// Eigenvalues of C, ascending.
+    /// Eigenvalues of C, ascending (empty without the full covariance).
     pub eigenvalues: Vec<f64>,
     /// MSD E‖x − d‖².
     pub msd: f64,
@@ -56,11 +61,17 @@ impl Moments {
     /// The estimates.
     pub fn estimate(&self) -> MomentEstimate {
         let d = self.cloud.mean.len();
-        let c = self.cloud.covariance();
         let n = self.cloud.n;
-        let (vals, _) = crate::linalg::eigen(&c, d);
-        let trace = (0..d).map(|i| c[i * d + i]).sum();
-        let trace_stderr = if n < 2 {
+        let variances = self.cloud.variances();
+        let trace = variances.iter().sum();
+        let (cov, vals) = match self.cloud.covariance() {
+            Some(c) => {
+                let (vals, _) = crate::linalg::eigen(&c, d);
+                (c.chunks(d).map(|r| r.to_vec()).collect(), vals)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let trace_stderr = if n < 2 || vals.is_empty() {
             f64::NAN
         } else {
             (2.0 * vals.iter().map(|l| l * l).sum::<f64>() / (n - 1) as f64).sqrt()
@@ -68,8 +79,9 @@ impl Moments {
         MomentEstimate {
             n,
             mean: self.cloud.mean.clone(),
-            mean_stderr: (0..d).map(|i| (c[i * d + i] / n.max(1) as f64).sqrt()).collect(),
-            cov: c.chunks(d).map(|r| r.to_vec()).collect(),
+            mean_stderr: variances.iter().map(|v| (v / n.max(1) as f64).sqrt()).collect(),
+            cov,
+            variances,
             trace,
             trace_stderr,
             eigenvalues: vals,

@@ -55,25 +55,35 @@ impl Merge for Welford {
     }
 }
 
-/// Vector running mean and co-moment matrix (for the covariance of a d-dimensional cloud).
+/// Vector running mean and co-moments (for the covariance of a d-dimensional cloud): the full d×d co-moment
+/// matrix up to [`FULL_COVARIANCE_MAX_DIM`], above it only its diagonal (O(d) per observation and memory; a
+/// d×d matrix per snapshot time would cost d² per path and gigabytes at d = 1000).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WelfordVec {
     /// Count.
     pub n: u64,
     /// Mean (d).
     pub mean: Vec<f64>,
-    /// Co-moment Σ (x−μ)(x−μ)ᵀ, row-major d×d.
+    /// Co-moment Σ (x−μ)(x−μ)ᵀ, row-major d×d; or its diagonal Σ (xᵢ−μᵢ)² (d entries) when d >
+    /// [`FULL_COVARIANCE_MAX_DIM`].
     pub m2: Vec<f64>,
 }
 
+/// Largest dimension whose full covariance [`WelfordVec`] keeps (beyond it: the variances only).
+pub const FULL_COVARIANCE_MAX_DIM: usize = 100;
+
 impl WelfordVec {
-    /// Empty, for dimension d.
+    /// Empty, for dimension d: the full co-moment matrix for d ≤ [`FULL_COVARIANCE_MAX_DIM`], else its diagonal.
     pub fn new(d: usize) -> Self {
         WelfordVec {
             n: 0,
             mean: vec![0.0; d],
-            m2: vec![0.0; d * d],
+            m2: vec![0.0; if d <= FULL_COVARIANCE_MAX_DIM { d * d } else { d }],
         }
+    }
+    /// Whether the full d×d co-moment matrix is kept.
+    pub fn is_full(&self) -> bool {
+        self.m2.len() == self.mean.len() * self.mean.len()
     }
     /// Adds one observation; `delta` is a scratch vector of length d.
     #[inline]
@@ -85,6 +95,12 @@ impl WelfordVec {
             delta[i] = x[i] - self.mean[i];
             self.mean[i] += delta[i] * inv;
         }
+        if !self.is_full() {
+            for i in 0..d {
+                self.m2[i] += delta[i] * (x[i] - self.mean[i]);
+            }
+            return;
+        }
         for i in 0..d {
             let after = x[i] - self.mean[i];
             for j in 0..d {
@@ -92,8 +108,11 @@ impl WelfordVec {
             }
         }
     }
-    /// Unbiased covariance (row-major d×d).
-    pub fn covariance(&self) -> Vec<f64> {
+    /// Unbiased covariance (row-major d×d), when the full co-moment matrix is kept ([`WelfordVec::is_full`]).
+    pub fn covariance(&self) -> Option<Vec<f64>> {
+        if !self.is_full() {
+            return None;
+        }
         let c = if self.n < 2 { 0.0 } else { 1.0 / (self.n - 1) as f64 };
         let d = self.mean.len();
         let mut out = vec![0.0; d * d];
@@ -103,7 +122,16 @@ impl WelfordVec {
                 out[i * d + j] = 0.5 * (self.m2[i * d + j] + self.m2[j * d + i]) * c;
             }
         }
-        out
+        Some(out)
+    }
+    /// Unbiased variance of each coordinate (the diagonal of the covariance), in either mode.
+    pub fn variances(&self) -> Vec<f64> {
+        let c = if self.n < 2 { 0.0 } else { 1.0 / (self.n - 1) as f64 };
+        let d = self.mean.len();
+        let full = self.is_full();
+        (0..d)
+            .map(|i| c * if full { self.m2[i * d + i] } else { self.m2[i] })
+            .collect()
     }
 }
 
@@ -120,9 +148,15 @@ impl Merge for WelfordVec {
         let n = self.n + b.n;
         let w = (self.n as f64) * (b.n as f64) / n as f64;
         let delta: Vec<f64> = (0..d).map(|i| b.mean[i] - self.mean[i]).collect();
-        for i in 0..d {
-            for j in 0..d {
-                self.m2[i * d + j] += b.m2[i * d + j] + delta[i] * delta[j] * w;
+        if self.is_full() {
+            for i in 0..d {
+                for j in 0..d {
+                    self.m2[i * d + j] += b.m2[i * d + j] + delta[i] * delta[j] * w;
+                }
+            }
+        } else {
+            for i in 0..d {
+                self.m2[i] += b.m2[i] + delta[i] * delta[i] * w;
             }
         }
         for i in 0..d {
@@ -135,6 +169,32 @@ impl Merge for WelfordVec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Above the full-covariance limit only the diagonal is kept, and it equals the diagonal of the full
+    /// matrix computed on the same data (also after a merge).
+    #[test]
+    fn diagonal_mode_equals_the_diagonal_of_the_full_covariance() {
+        let d = FULL_COVARIANCE_MAX_DIM + 1;
+        let x = |k: usize| -> Vec<f64> { (0..d).map(|i| (((k * 31 + i * 17) % 23) as f64 - 11.0) / 7.0).collect() };
+        let (mut a, mut b) = (WelfordVec::new(d), WelfordVec::new(d));
+        assert!(!a.is_full());
+        let mut full = WelfordVec {
+            n: 0,
+            mean: vec![0.0; d],
+            m2: vec![0.0; d * d],
+        };
+        let mut s = vec![0.0; d];
+        for k in 0..50 {
+            full.push(&x(k), &mut s);
+            if k < 20 { a.push(&x(k), &mut s) } else { b.push(&x(k), &mut s) }
+        }
+        a.merge(b);
+        let c = full.covariance().expect("full");
+        for (i, v) in a.variances().iter().enumerate() {
+            assert!((v - c[i * d + i]).abs() < 1e-12 * c[i * d + i].abs().max(1.0), "coordinate {i}");
+        }
+        assert!(a.covariance().is_none());
+    }
 
     #[test]
     fn merge_equals_single_pass() {

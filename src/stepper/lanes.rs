@@ -398,3 +398,52 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [P
         }
     }
 }
+
+/// Runs the paths `jobs` of `stepper` into `obs` in lock-step, for steppers whose step is a matrix–matrix
+/// product over paths (`stepper::batch`). Every step, each running path draws its `m` normals from its own
+/// generator into a column of Z (`m×k`, column-major), the running states are gathered as the columns of X
+/// (`n×k`), `step(X, Z, k)` advances all k of them, and each path is then observed exactly as in
+/// [`simulate`] (divergence, exit with the Brownian-bridge correction, basins, snapshots, the end). Paths that
+/// end leave the batch. A path's draws are its own and `step` must compute each column from that column
+/// alone, so results do not depend on which paths share a batch (nor on the thread count). Allocates its
+/// buffers once per call, never per step.
+pub fn simulate_batched<S: Stepper + ?Sized>(
+    stepper: &S,
+    jobs: &[PathJob],
+    obs: &mut [PathRecord],
+    m: usize,
+    step: &mut dyn FnMut(&mut [f64], &[f64], usize),
+) {
+    let (n, d) = (stepper.dim(), stepper.position_dim());
+    let mut lanes: Vec<Lane> = Vec::with_capacity(jobs.len());
+    for (job, o) in jobs.iter().zip(obs.iter_mut()) {
+        let mut lane = Lane::new(stepper);
+        lane.begin(stepper, job, o);
+        lanes.push(lane);
+    }
+    let mut x = vec![0.0; n * jobs.len()];
+    let mut z = vec![0.0; m * jobs.len()];
+    let mut active: Vec<usize> = Vec::with_capacity(jobs.len());
+    loop {
+        active.clear();
+        active.extend((0..lanes.len()).filter(|&p| !lanes[p].done()));
+        let k = active.len();
+        if k == 0 {
+            break;
+        }
+        for (c, &p) in active.iter().enumerate() {
+            let lane = &mut lanes[p];
+            if lane.bridge {
+                lane.prev.copy_from_slice(&lane.state[..d]);
+            }
+            x[c * n..(c + 1) * n].copy_from_slice(&lane.state);
+            brownian::fill_normals(&mut lane.rng, &mut z[c * m..(c + 1) * m]);
+        }
+        step(&mut x[..n * k], &z[..m * k], k);
+        for (c, &p) in active.iter().enumerate() {
+            let lane = &mut lanes[p];
+            lane.state.copy_from_slice(&x[c * n..(c + 1) * n]);
+            lane.observe(stepper, &jobs[p], &mut obs[p]);
+        }
+    }
+}

@@ -1,14 +1,17 @@
 //! A stepper advances one path by one step: an SDE with its solver ([`SdeStepper`]), a fixed-size fast path
-//! ([`fixed`]) or a discrete optimizer ([`discrete`]). The ensemble only sees steppers. [`Stepper::run_paths`]
+//! ([`fixed`]), a discrete optimizer ([`discrete`]), or, in high dimension on a quadratic with constant
+//! noise, the batched stepper ([`batch`]) whose `run_paths` advances a block's paths by matrix products. The ensemble only sees steppers. [`Stepper::run_paths`]
 //! runs whole paths through the lane loop ([`lanes`]); being a default method, it is compiled for each
 //! concrete stepper type, so that type's `step` (and `advance`) inline into the per-step loop behind one
 //! virtual call per block of paths. `SdeStepper<Box<dyn Sde>, V>` (the general path) is one such type: its
 //! loop is monomorphised over the solver, and the SDE's drift and diffusion are virtual calls.
 
+pub mod batch;
 pub mod discrete;
 pub mod fixed;
 pub mod lanes;
 
+pub use batch::Batched;
 pub use discrete::{Discrete, DiscreteKind};
 pub use fixed::FixedStepper;
 pub use lanes::{PathJob, PathRecord, Plan, Schedule};
