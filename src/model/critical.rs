@@ -381,15 +381,23 @@ pub fn find_all(
         check_point(l, s, &format!("critical.starts[{i}]"))?;
     }
     let mut found: Vec<CriticalPoint> = Vec::new();
+    let mut g = vec![0.0; l.dim()];
     for s in starts {
         let Ok(x) = newton(l, s, tol, max_iter) else {
             continue;
         };
-        let Ok(cp) = classify(l, &x) else { continue };
         let dup = found.iter().position(|f| {
-            let d2: f64 = f.x.iter().zip(&cp.x).map(|(a, b)| (a - b) * (a - b)).sum();
+            let d2: f64 = f.x.iter().zip(&x).map(|(a, b)| (a - b) * (a - b)).sum();
             d2.sqrt() < merge_radius
         });
+        // A duplicate is classified only if it would replace the one found (its ‖∇f‖ is smaller).
+        if let Some(k) = dup {
+            l.gradient(&x, &mut g);
+            if linalg::norm(&g) >= found[k].gradient_norm {
+                continue;
+            }
+        }
+        let Ok(cp) = classify(l, &x) else { continue };
         match dup {
             Some(k) if cp.gradient_norm < found[k].gradient_norm => found[k] = cp,
             Some(_) => {}

@@ -12,7 +12,8 @@ use crate::model::{Noise, Region};
 use crate::setup::{DynamicsKind, Experiment};
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
-use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments};
+use crate::stats::FULL_COVARIANCE_MAX_DIM;
+use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments, ou_moments_eigenbasis};
 use nalgebra::{DMatrix, DVector};
 
 /// Σ_B as a constant matrix, when the noise model has one on this landscape.
@@ -41,6 +42,10 @@ fn linear_kind(k: DynamicsKind) -> Option<LinearKind> {
     }
 }
 
+/// Above this dimension O1 is evaluated in the eigenbasis of H ([`ou_moments_eigenbasis`], O(d²) per time)
+/// instead of by the matrix exponential of a 2d×2d matrix.
+pub const EIGENBASIS_MIN_DIM: usize = 8;
+
 /// O1 at time `t` for dynamics `i` (None where it does not apply).
 pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
     let m = exp.meta.get(i)?;
@@ -49,6 +54,9 @@ pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
         return None;
     }
     let d = exp.model.dim();
+    if d > EIGENBASIS_MIN_DIM {
+        return theory_eigenbasis(exp, kind, m.spec.lr, m.spec.rho, t);
+    }
     let h = DMatrix::from_row_slice(d, d, exp.model.landscape().constant_hessian()?);
     let s = sigma_b(exp)?;
     let (a, sd) = linear_model(kind, &h, &s, m.spec.lr, m.spec.rho).ok()?;
@@ -65,6 +73,44 @@ pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
         cov: Some((0..d).map(|r| (0..d).map(|c| cov[(r, c)]).collect()).collect()),
         trace: Some(trace),
         msd: Some(msd),
+        ..Theory::default()
+    })
+}
+
+/// O1 in H's eigenbasis (S-SGD1: a = λ, S̃ = η QᵀΣ_BQ; S-USAM: a = λ + ρλ², S̃ = η P̃ QᵀΣ_BQ P̃ with
+/// P̃ = diag(1 + ρλ)); the covariance in x coordinates only up to the full-covariance dimension of the moments.
+fn theory_eigenbasis(exp: &Experiment, kind: LinearKind, eta: f64, rho: f64, t: f64) -> Option<Theory> {
+    let sp = exp.model.spectral()?;
+    let s0 = sp.sigma_rotated.as_ref()?;
+    let d = sp.values.len();
+    let rho = if kind == LinearKind::Usam { rho } else { 0.0 };
+    let a: Vec<f64> = sp.values.iter().map(|l| l + rho * l * l).collect();
+    let p: Vec<f64> = sp.values.iter().map(|l| 1.0 + rho * l).collect();
+    let s_rot: Vec<f64> = (0..d * d).map(|k| eta * p[k / d] * p[k % d] * s0[k]).collect();
+    let q = &sp.vectors;
+    let x0: Vec<f64> = exp.plan.start.iter().zip(&exp.saddle.x).map(|(a, b)| a - b).collect();
+    let y0: Vec<f64> = (0..d).map(|j| (0..d).map(|i| q[i * d + j] * x0[i]).sum()).collect();
+    let full = d <= FULL_COVARIANCE_MAX_DIM;
+    let (y, mut c) = ou_moments_eigenbasis(&a, &s_rot, &y0, t, full).ok()?;
+    let spread2 = exp.plan.spread * exp.plan.spread;
+    for j in 0..d {
+        let k = if full { j * d + j } else { j };
+        c[k] += spread2 * (-2.0 * a[j] * t).exp();
+    }
+    let trace: f64 = (0..d).map(|j| c[if full { j * d + j } else { j }]).sum();
+    let mean: Vec<f64> = (0..d)
+        .map(|i| exp.saddle.x[i] + (0..d).map(|j| q[i * d + j] * y[j]).sum::<f64>())
+        .collect();
+    let cov = full.then(|| {
+        let qm = DMatrix::from_row_slice(d, d, q);
+        let cm = qm.clone() * DMatrix::from_row_slice(d, d, &c) * qm.transpose();
+        (0..d).map(|r| (0..d).map(|k| 0.5 * (cm[(r, k)] + cm[(k, r)])).collect()).collect()
+    });
+    Some(Theory {
+        mean: Some(mean),
+        cov,
+        trace: Some(trace),
+        msd: Some(y.iter().map(|v| v * v).sum::<f64>() + trace),
         ..Theory::default()
     })
 }

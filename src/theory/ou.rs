@@ -49,6 +49,40 @@ pub fn ou_moments(
     Ok((&e11 * x0, c))
 }
 
+/// O1 in the eigenbasis of a symmetric drift matrix A = Q diag(a) Qᵀ (every linear SDE of a quadratic saddle:
+/// A is a function of H): with y₀ = Qᵀx₀ and S̃ = QᵀSQ (row-major d×d),
+///
+/// E y(t) = e^{−a t} y₀,  C̃_ij(t) = S̃_ij (1 − e^{−(aᵢ+aⱼ)t})/(aᵢ+aⱼ)  (S̃_ij t where aᵢ + aⱼ = 0),
+///
+/// which is [`ou_moments`] rotated: O(d²) instead of the matrix exponential of a 2d×2d matrix. Returns
+/// (E y(t), C̃(t)) in the eigenbasis, C̃ in full (`full`) or only its diagonal (d entries: the trace and the
+/// variances along the eigenvectors). Errors: mismatched lengths, non-finite entries, t < 0.
+pub fn ou_moments_eigenbasis(a: &[f64], s_rot: &[f64], y0: &[f64], t: f64, full: bool) -> Result<(Vec<f64>, Vec<f64>)> {
+    let d = a.len();
+    if s_rot.len() != d * d || y0.len() != d {
+        return Err(Error::Dimension {
+            key: "s".into(),
+            expected: d,
+            found: if s_rot.len() != d * d { (s_rot.len() as f64).sqrt() as usize } else { y0.len() },
+        });
+    }
+    for v in a.iter().chain(y0) {
+        finite("a", *v)?;
+    }
+    non_negative("t", t)?;
+    // (1 − e^{−xt})/x, continuous at x = 0 (value t).
+    let integral = |x: f64| if x == 0.0 { t } else { -(-x * t).exp_m1() / x };
+    let mean = a.iter().zip(y0).map(|(ai, yi)| (-ai * t).exp() * yi).collect();
+    let cov = if full {
+        (0..d * d)
+            .map(|k| s_rot[k] * integral(a[k / d] + a[k % d]))
+            .collect()
+    } else {
+        (0..d).map(|i| s_rot[i * d + i] * integral(2.0 * a[i])).collect()
+    };
+    Ok((mean, cov))
+}
+
 /// The exact mean and covariance after `steps` steps of the Euler–Maruyama recursion of the same SDE,
 /// X⁺ = (I − A dt) X + √dt S^{1/2} ξ, ξ ~ N(0, I), X₀ = x0:
 ///
