@@ -86,6 +86,13 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result
     output::check(dir, force)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
+    for d in &report.summary.dynamics {
+        if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
+            && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
+        {
+            eprintln!("{w}");
+        }
+    }
     let mut figs = Vec::new();
     output::write_atomically(dir, |tmp| {
         report.write_dir(tmp)?;
