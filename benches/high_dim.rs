@@ -89,7 +89,10 @@ fn main() {
         seed: 1,
         progress: false,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
     let fresh = |k: usize| DynamicsStats::new(k, &entries, &plan, t_end, 0);
     let t1 = Instant::now();
     let stats = pool.install(|| ensemble::run(&ens, &entries, &plan, t_end, &fresh));

@@ -7,7 +7,6 @@ mod common;
 
 use common::{bin, scratch};
 use samsde::model::Noise;
-use samsde::model::landscape::Landscape;
 use samsde::npy;
 use samsde::setup::{Experiment, Source};
 use std::path::Path;
@@ -76,12 +75,23 @@ fn quadratic_from_files_equals_the_inline_quadratic() {
     assert_eq!(l.dim(), 5);
     assert_eq!(l.constant_hessian().expect("quadratic"), &h[..]);
     // The saddle is the centre, found by Newton from it: index 2.
-    let err: f64 = exp.saddle.x.iter().zip(&c).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let err: f64 = exp
+        .saddle
+        .x
+        .iter()
+        .zip(&c)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     assert!(err < 1e-12, "saddle {:?} vs centre {c:?}", exp.saddle.x);
     assert_eq!(exp.saddle.kind.label(), "index-2 saddle");
     let rows: Vec<String> = h
         .chunks(5)
-        .map(|r| format!("[{}]", r.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")))
+        .map(|r| {
+            format!(
+                "[{}]",
+                r.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+            )
+        })
         .collect();
     let inline = write_model(
         &dir.join("arrays"),
@@ -127,7 +137,9 @@ fn covariance_and_gradient_files_give_the_defined_sigma_b() {
             ),
         );
         let exp = Experiment::load(&Source::read(&m).expect("reads")).expect("loads");
-        let mean: Vec<f64> = (0..d).map(|j| (0..n).map(|i| g[i * d + j]).sum::<f64>() / n as f64).collect();
+        let mean: Vec<f64> = (0..d)
+            .map(|j| (0..n).map(|i| g[i * d + j]).sum::<f64>() / n as f64)
+            .collect();
         let kappa = if replacement {
             1.0 / batch
         } else {
@@ -136,7 +148,11 @@ fn covariance_and_gradient_files_give_the_defined_sigma_b() {
         let want: Vec<f64> = (0..d * d)
             .map(|k| {
                 let (a, b) = (k / d, k % d);
-                kappa * (0..n).map(|i| (g[i * d + a] - mean[a]) * (g[i * d + b] - mean[b])).sum::<f64>() / n as f64
+                kappa
+                    * (0..n)
+                        .map(|i| (g[i * d + a] - mean[a]) * (g[i * d + b] - mean[b]))
+                        .sum::<f64>()
+                    / n as f64
             })
             .collect();
         close(&sigma_b(&exp), &want);
@@ -194,14 +210,45 @@ fn bad_data_files_are_model_errors_with_key_file_and_fix() {
     std::fs::write(dir.join("int.npy"), int).expect("write");
     std::fs::write(dir.join("bad.csv"), "a,b,label\n1,2,0\n3,4,1.5\n").expect("write");
     let quad = |extra: &str| format!("[landscape]\nkind = \"quadratic\"\n{extra}\n");
-    let with_noise = |noise: &str| format!("[landscape]\nkind = \"quadratic\"\nhessian_file = \"H.npy\"\n[noise]\n{noise}\n");
+    let with_noise =
+        |noise: &str| format!("[landscape]\nkind = \"quadratic\"\nhessian_file = \"H.npy\"\n[noise]\n{noise}\n");
     let cases: Vec<(String, &str, &str, &str)> = vec![
-        (quad("hessian_file = \"asym.npy\""), "landscape.hessian_file", "not symmetric", "(A + A.T) / 2"),
-        (quad("hessian_file = \"nan.npy\""), "landscape.hessian_file", "non-finite entr", "isfinite"),
-        (quad("hessian_file = \"rect.npy\""), "landscape.hessian_file", "square matrix", "fix:"),
-        (quad("hessian_file = \"int.npy\""), "landscape.hessian_file", "dtype <i8", "astype(numpy.float64)"),
-        (quad("hessian_file = \"text.npy\""), "landscape.hessian_file", "not an .npy file", "numpy.save"),
-        (quad("hessian_file = \"missing.npy\""), "landscape.hessian_file", "cannot read", "relative to the model file"),
+        (
+            quad("hessian_file = \"asym.npy\""),
+            "landscape.hessian_file",
+            "not symmetric",
+            "(A + A.T) / 2",
+        ),
+        (
+            quad("hessian_file = \"nan.npy\""),
+            "landscape.hessian_file",
+            "non-finite entr",
+            "isfinite",
+        ),
+        (
+            quad("hessian_file = \"rect.npy\""),
+            "landscape.hessian_file",
+            "square matrix",
+            "fix:",
+        ),
+        (
+            quad("hessian_file = \"int.npy\""),
+            "landscape.hessian_file",
+            "dtype <i8",
+            "astype(numpy.float64)",
+        ),
+        (
+            quad("hessian_file = \"text.npy\""),
+            "landscape.hessian_file",
+            "not an .npy file",
+            "numpy.save",
+        ),
+        (
+            quad("hessian_file = \"missing.npy\""),
+            "landscape.hessian_file",
+            "cannot read",
+            "relative to the model file",
+        ),
         (
             quad("hessian_file = \"H.npy\"\ncenter_file = \"c4.npy\""),
             "landscape.center_file",

@@ -21,7 +21,9 @@ use std::sync::Arc;
 /// A deterministic orthogonal matrix (QR of a fixed matrix) times diag(λ) times its transpose.
 fn rotated(lambda: &[f64]) -> Vec<f64> {
     let d = lambda.len();
-    let a = DMatrix::from_fn(d, d, |i, j| ((i * 17 + j * 29 + 3) % 31) as f64 / 31.0 - 0.5 + if i == j { 1.0 } else { 0.0 });
+    let a = DMatrix::from_fn(d, d, |i, j| {
+        ((i * 17 + j * 29 + 3) % 31) as f64 / 31.0 - 0.5 + if i == j { 1.0 } else { 0.0 }
+    });
     let q = a.qr().q();
     let h = &q * DMatrix::from_diagonal(&DVector::from_column_slice(lambda)) * q.transpose();
     let h = (&h + h.transpose()) * 0.5;
@@ -93,9 +95,22 @@ fn batched_stepper_follows_the_general_path() {
     let d = model.dim();
     let (eta, rho, eps, dt) = (0.05, 0.3, 1e-12, 0.01);
     let general: Vec<(DynamicsKind, Box<dyn Stepper>)> = vec![
-        (DynamicsKind::Sgd, Box::new(SdeStepper::new(Sgd::new(model.clone(), eta), EulerMaruyama, dt))),
-        (DynamicsKind::Usam, Box::new(SdeStepper::new(Usam::new(model.clone(), eta, rho), EulerMaruyama, dt))),
-        (DynamicsKind::Sam, Box::new(SdeStepper::new(Sam::new(model.clone(), eta, rho, eps), EulerMaruyama, dt))),
+        (
+            DynamicsKind::Sgd,
+            Box::new(SdeStepper::new(Sgd::new(model.clone(), eta), EulerMaruyama, dt)),
+        ),
+        (
+            DynamicsKind::Usam,
+            Box::new(SdeStepper::new(Usam::new(model.clone(), eta, rho), EulerMaruyama, dt)),
+        ),
+        (
+            DynamicsKind::Sam,
+            Box::new(SdeStepper::new(
+                Sam::new(model.clone(), eta, rho, eps),
+                EulerMaruyama,
+                dt,
+            )),
+        ),
         (
             DynamicsKind::Kim,
             Box::new(SdeStepper::new(
@@ -104,9 +119,18 @@ fn batched_stepper_follows_the_general_path() {
                 dt,
             )),
         ),
-        (DynamicsKind::SgdDiscrete, Box::new(Discrete::new(model.clone(), DiscreteKind::Sgd, eta, rho, 0.0, eps))),
-        (DynamicsKind::UsamDiscrete, Box::new(Discrete::new(model.clone(), DiscreteKind::Usam, eta, rho, 0.0, eps))),
-        (DynamicsKind::SamDiscrete, Box::new(Discrete::new(model.clone(), DiscreteKind::Sam, eta, rho, 0.0, eps))),
+        (
+            DynamicsKind::SgdDiscrete,
+            Box::new(Discrete::new(model.clone(), DiscreteKind::Sgd, eta, rho, 0.0, eps)),
+        ),
+        (
+            DynamicsKind::UsamDiscrete,
+            Box::new(Discrete::new(model.clone(), DiscreteKind::Usam, eta, rho, 0.0, eps)),
+        ),
+        (
+            DynamicsKind::SamDiscrete,
+            Box::new(Discrete::new(model.clone(), DiscreteKind::Sam, eta, rho, 0.0, eps)),
+        ),
     ];
     let ball = Region::ball(vec![0.0; d], 0.6).expect("ball");
     for (kind, reference) in general {
@@ -125,13 +149,23 @@ fn batched_stepper_follows_the_general_path() {
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(g.alive, w.alive, "{kind:?}");
             let scale = w.snaps.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-            let err = g.snaps.iter().zip(&w.snaps).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            assert!(err <= 1e-12 * scale, "{kind:?}: max state difference {err:e} (scale {scale})");
+            let err = g
+                .snaps
+                .iter()
+                .zip(&w.snaps)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                err <= 1e-12 * scale,
+                "{kind:?}: max state difference {err:e} (scale {scale})"
+            );
             assert_eq!(g.exit_time, w.exit_time, "{kind:?}");
             exits += usize::from(w.exit_time.is_some());
         }
         eprintln!("{kind:?}: {exits} of 24 paths left the ball");
-        assert!(exits > 0, "{kind:?}: no path left the ball, so exit times were not compared");
+        assert!(
+            exits > 0,
+            "{kind:?}: no path left the ball, so exit times were not compared"
+        );
     }
 }
 
@@ -153,7 +187,9 @@ fn batched_results_do_not_depend_on_the_batch_or_the_threads() {
     let entries = || {
         vec![samsde::ensemble::Entry {
             label: "USAM".into(),
-            stepper: build(&spec, &model, &em(0.01), &vec![0.0; d], "dynamics.X").unwrap().stepper,
+            stepper: build(&spec, &model, &em(0.01), &vec![0.0; d], "dynamics.X")
+                .unwrap()
+                .stepper,
             schedule: schedule.clone(),
         }]
     };
@@ -172,7 +208,15 @@ fn batched_results_do_not_depend_on_the_batch_or_the_threads() {
 #[test]
 fn npy_saddle_in_40_dimensions_matches_the_exact_em_moments() {
     let d = 40;
-    let lambda: Vec<f64> = (0..d).map(|i| if i < 6 { -0.2 - 0.1 * i as f64 } else { 0.1 * (i - 5) as f64 }).collect();
+    let lambda: Vec<f64> = (0..d)
+        .map(|i| {
+            if i < 6 {
+                -0.2 - 0.1 * i as f64
+            } else {
+                0.1 * (i - 5) as f64
+            }
+        })
+        .collect();
     let h = rotated(&lambda);
     let c: Vec<f64> = (0..d).map(|i| (i as f64 * 0.37).sin()).collect();
     let s1 = full_cov(d);
@@ -187,18 +231,28 @@ fn npy_saddle_in_40_dimensions_matches_the_exact_em_moments() {
          [[dynamics]]\nkind = \"sgd\"\nlr = {eta}\n[[dynamics]]\nkind = \"usam\"\nlr = {eta}\nrho = {rho}\n\
          [solver]\ndt = {dt}\nt_end = {t_end}\n[ensemble]\npaths = {paths}\nseed = 4\nstart = \"saddle\"\n\
          offset = [{}]\n[output]\nsnapshots = 2\nsample_paths = 0\n",
-        (0..d).map(|i| format!("{:.3}", 0.05 * ((i % 5) as f64 - 2.0))).collect::<Vec<_>>().join(", ")
+        (0..d)
+            .map(|i| format!("{:.3}", 0.05 * ((i % 5) as f64 - 2.0)))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     std::fs::write(dir.join("model.toml"), text).expect("model");
     let exp = Experiment::load(&Source::read(&dir.join("model.toml")).expect("reads")).expect("loads");
     assert_eq!(exp.saddle.kind.label(), "index-6 saddle");
-    assert!(exp.meta.iter().all(|m| m.notes.iter().any(|n| n.contains("batched stepper"))));
+    assert!(
+        exp.meta
+            .iter()
+            .all(|m| m.notes.iter().any(|n| n.contains("batched stepper")))
+    );
     let obs = exp.run(2, false).expect("runs");
     let hm = DMatrix::from_row_slice(d, d, &h);
     let sigma_b = DMatrix::from_row_slice(d, d, &s1) / batch;
     let x0 = DVector::from_iterator(d, exp.plan.start.iter().zip(&c).map(|(a, b)| a - b));
     let steps = (t_end / dt).round() as usize;
-    for (k, (kind, label)) in [(LinearKind::Sgd, "SGD"), (LinearKind::Usam, "USAM")].into_iter().enumerate() {
+    for (k, (kind, label)) in [(LinearKind::Sgd, "SGD"), (LinearKind::Usam, "USAM")]
+        .into_iter()
+        .enumerate()
+    {
         let (a, s) = linear_model(kind, &hm, &sigma_b, eta, rho).expect("O1 mapping");
         let (m, cov) = em_moments(&a, &s, &x0, dt, steps).expect("EM moments");
         let e = obs.stats[k].moments.at.last().expect("snapshot at T").estimate();
@@ -211,8 +265,17 @@ fn npy_saddle_in_40_dimensions_matches_the_exact_em_moments() {
             let zm = (e.mean[i] - want_mean) / se_mean;
             let se_var = cov[(i, i)] * (2.0 / (n - 1.0)).sqrt();
             let zv = (e.variances[i] - cov[(i, i)]) / se_var;
-            assert!(zm.abs() < 5.0, "{label} mean x{i}: {} vs {want_mean} ({zm:+.2} SE)", e.mean[i]);
-            assert!(zv.abs() < 5.0, "{label} variance x{i}: {} vs {} ({zv:+.2} SE)", e.variances[i], cov[(i, i)]);
+            assert!(
+                zm.abs() < 5.0,
+                "{label} mean x{i}: {} vs {want_mean} ({zm:+.2} SE)",
+                e.mean[i]
+            );
+            assert!(
+                zv.abs() < 5.0,
+                "{label} variance x{i}: {} vs {} ({zv:+.2} SE)",
+                e.variances[i],
+                cov[(i, i)]
+            );
             worst_mean = worst_mean.max(zm.abs());
             worst_var = worst_var.max(zv.abs());
         }

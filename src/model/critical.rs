@@ -320,7 +320,10 @@ fn third_norm(l: &dyn Landscape, x: &[f64]) -> f64 {
 
 /// The lowest [`LANCZOS_EIGENPAIRS`] eigenpairs of H(x) by Lanczos, then the largest (a Lanczos run on −H),
 /// ascending, and ‖H‖ = max |λ| among them: (eigenvalues, eigenvectors, ‖H‖, complete = false).
-fn lanczos_spectrum(l: &dyn Landscape, x: &[f64]) -> Result<(Vec<f64>, Vec<Vec<f64>>, f64, bool)> {
+/// Eigenvalues (ascending), their eigenvectors, ‖H‖ and whether the spectrum is complete.
+type Eigenpairs = (Vec<f64>, Vec<Vec<f64>>, f64, bool);
+
+fn lanczos_spectrum(l: &dyn Landscape, x: &[f64]) -> Result<Eigenpairs> {
     let d = l.dim();
     let opts = LanczosOptions {
         k: LANCZOS_EIGENPAIRS.min(d),

@@ -10,9 +10,9 @@
 use super::schema::Theory;
 use crate::model::{Noise, Region};
 use crate::setup::{DynamicsKind, Experiment};
+use crate::stats::FULL_COVARIANCE_MAX_DIM;
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
-use crate::stats::FULL_COVARIANCE_MAX_DIM;
 use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments, ou_moments_eigenbasis};
 use nalgebra::{DMatrix, DVector};
 
@@ -104,7 +104,9 @@ fn theory_eigenbasis(exp: &Experiment, kind: LinearKind, eta: f64, rho: f64, t: 
     let cov = full.then(|| {
         let qm = DMatrix::from_row_slice(d, d, q);
         let cm = qm.clone() * DMatrix::from_row_slice(d, d, &c) * qm.transpose();
-        (0..d).map(|r| (0..d).map(|k| 0.5 * (cm[(r, k)] + cm[(k, r)])).collect()).collect()
+        (0..d)
+            .map(|r| (0..d).map(|k| 0.5 * (cm[(r, k)] + cm[(k, r)])).collect())
+            .collect()
     });
     Some(Theory {
         mean: Some(mean),

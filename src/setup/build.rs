@@ -4,9 +4,9 @@
 
 use crate::error::{Error, Result, ensure};
 use crate::model::{Model, NoiseScratch};
-use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, NoiseStructure, Sam, Sde, Sgd, Usam};
+use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, MomentSource, NoiseStructure, Sam, SamFullbatch, Sde, Sgd, Usam};
 use crate::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverSpec};
-use crate::stepper::{Batched, Discrete, DiscreteKind, SdeStepper, Stepper, batch, fixed};
+use crate::stepper::{Batched, Discrete, DiscreteKind, SdeStepper, Stepper, batch, fixed, fixed_sam};
 use serde::{Deserialize, Serialize};
 
 /// The dynamics kinds, as spelled in model files.
@@ -17,8 +17,10 @@ pub enum DynamicsKind {
     Sgd,
     /// S-USAM.
     Usam,
-    /// SAM drift with SGD noise.
+    /// S-SAM-mb: the mini-batch SAM optimizer's SDE.
     Sam,
+    /// Full-batch SAM drift (S-SAM-ODE) with SGD noise (the `sam` kind before 0.2).
+    SamFullbatch,
     /// S-DNSAM.
     Dnsam,
     /// Model K at the saddle.
@@ -33,10 +35,11 @@ pub enum DynamicsKind {
 
 impl DynamicsKind {
     /// Every kind, in model-file documentation order.
-    pub const ALL: [DynamicsKind; 8] = [
+    pub const ALL: [DynamicsKind; 9] = [
         DynamicsKind::Sgd,
         DynamicsKind::Usam,
         DynamicsKind::Sam,
+        DynamicsKind::SamFullbatch,
         DynamicsKind::Dnsam,
         DynamicsKind::Kim,
         DynamicsKind::SgdDiscrete,
@@ -61,6 +64,7 @@ impl DynamicsKind {
             DynamicsKind::Sgd => "sgd",
             DynamicsKind::Usam => "usam",
             DynamicsKind::Sam => "sam",
+            DynamicsKind::SamFullbatch => "sam_fullbatch",
             DynamicsKind::Dnsam => "dnsam",
             DynamicsKind::Kim => "kim",
             DynamicsKind::SgdDiscrete => "sgd_discrete",
@@ -191,14 +195,21 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
     let sde: Box<dyn Sde> = match spec.kind {
         DynamicsKind::Sgd => Box::new(Sgd::new(model.clone(), eta)),
         DynamicsKind::Usam => Box::new(Usam::new(model.clone(), eta, rho)),
-        DynamicsKind::Sam => Box::new(Sam::new(model.clone(), eta, rho, eps)),
+        DynamicsKind::Sam => {
+            let sam = Sam::new(model.clone(), eta, rho, eps);
+            if let Some(fast) = sam_fast_path(&sam, mu, solver) {
+                return Ok(fast);
+            }
+            Box::new(sam)
+        }
+        DynamicsKind::SamFullbatch => Box::new(SamFullbatch::new(model.clone(), eta, rho, eps)),
         DynamicsKind::Dnsam => Box::new(Dnsam::new(model.clone(), eta, rho, eps)),
         DynamicsKind::Kim => Box::new(Kim::new(model.landscape().as_ref(), model.noise(), saddle, eta, rho)),
         DynamicsKind::SgdDiscrete => return discrete(DiscreteKind::Sgd),
         DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
         DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
     };
-    if spec.kind == DynamicsKind::Sam
+    if spec.kind == DynamicsKind::SamFullbatch
         && mu == 0.0
         && model.columns() == model.dim()
         && let Some(h) = model.landscape().constant_hessian()
@@ -210,7 +221,7 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
         sde.diffusion(&vec![0.0; d], &mut s, &mut ws);
         if let Some(stepper) = fixed::sam_fast_path(h, &g0, &s, rho, eps, solver.dt) {
             let mut notes = sde.notes();
-            notes.push("SAM on a quadratic with constant noise: run by the fixed-size fast path".into());
+            notes.push("full-batch SAM on a quadratic with constant noise: run by the fixed-size fast path".into());
             let structure = Some(NoiseStructure::Additive);
             return Ok(Built {
                 stepper,
@@ -269,10 +280,36 @@ fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<
     })
 }
 
+/// S-SAM-mb on its fixed-size fast path, when it qualifies: Euler–Maruyama, no momentum, a quadratic landscape
+/// with isotropic constant noise, d ≤ 4.
+fn sam_fast_path(sam: &Sam, mu: f64, solver: &SolverSpec) -> Option<Built> {
+    let model = sam.model();
+    let h = model.landscape().constant_hessian()?;
+    let MomentSource::Isotropic { table, s } = sam.source() else {
+        return None;
+    };
+    if mu != 0.0 || solver.kind != SolverKind::EulerMaruyama {
+        return None;
+    }
+    let d = model.dim();
+    let mut g0 = vec![0.0; d];
+    model.landscape().gradient(&vec![0.0; d], &mut g0);
+    let stepper = fixed_sam::sam_mb_fast_path(table.clone(), h, &g0, *s, sam.rho(), sam.eta(), solver.dt)?;
+    let mut notes = sam.notes();
+    notes.push("mini-batch SAM on a quadratic with isotropic constant noise: run by the fixed-size fast path".into());
+    Some(Built {
+        stepper,
+        structure: Some(sam.structure()),
+        strong_order: Some(EulerMaruyama.strong_order(sam.structure())),
+        dt: solver.dt,
+        notes,
+    })
+}
+
 /// The batched stepper ([`batch`]) for `spec`, when it applies: no momentum, d ≥ [`batch::BATCH_MIN_DIM`], and
 /// either model K (linear at the saddle on any landscape) or a quadratic landscape with constant noise for
-/// S-SGD1, S-USAM, SAM (S-SAM-ODE drift) and the discrete A-SGD, A-USAM, A-SAM. Same paths as the general
-/// path up to rounding (`tests/high_dim.rs`).
+/// S-SGD1, S-USAM, full-batch SAM (S-SAM-ODE drift, `sam_fullbatch`) and the discrete A-SGD, A-USAM,
+/// A-SAM. Same paths as the general path up to rounding (`tests/high_dim.rs`).
 fn batched(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f64]) -> Option<Built> {
     let (eta, rho, eps, dt) = (spec.lr, spec.rho, spec.epsilon, solver.dt);
     let l = model.landscape().as_ref();
@@ -307,7 +344,7 @@ fn batched(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f6
         let (f, m) = factor();
         let h = l.constant_hessian()?;
         Some(Built {
-            stepper: Box::new(Batched::discrete(h, &g0(), &f, m, kind, eta, rho, eps)),
+            stepper: Box::new(Batched::discrete(h, &g0(), (&f, m), kind, eta, rho, eps)),
             structure: None,
             strong_order: None,
             dt: eta,
@@ -321,10 +358,10 @@ fn batched(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[f6
         DynamicsKind::Kim => linear(&Kim::new(l, model.noise(), saddle, eta, rho)),
         DynamicsKind::Sgd if quadratic => linear(&Sgd::new(model.clone(), eta)),
         DynamicsKind::Usam if quadratic => linear(&Usam::new(model.clone(), eta, rho)),
-        DynamicsKind::Sam if quadratic => {
+        DynamicsKind::SamFullbatch if quadratic => {
             let (f, m) = factor();
             let sigma: Vec<f64> = f.iter().map(|v| v * eta.sqrt()).collect();
-            let sde = Sam::new(model.clone(), eta, rho, eps);
+            let sde = SamFullbatch::new(model.clone(), eta, rho, eps);
             let mut notes = sde.notes();
             notes.push(note.into());
             Some(Built {

@@ -282,7 +282,11 @@ fn saddle(src: &Source, c: &Config, l: &dyn crate::model::Landscape) -> Result<C
     }
     // A quadratic's centre (from `center` or `center_file`) is its known point.
     let center = match &c.landscape {
-        LandscapeConfig::Quadratic { .. } => l.known_points().into_iter().find(|(n, _)| n == "center").map(|(_, x)| x),
+        LandscapeConfig::Quadratic { .. } => l
+            .known_points()
+            .into_iter()
+            .find(|(n, _)| n == "center")
+            .map(|(_, x)| x),
         _ => None,
     };
     choose_saddle(l, s.point.as_deref(), s.guess.as_deref(), center.as_deref()).map_err(|e| src.locate(e))

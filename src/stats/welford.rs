@@ -186,12 +186,19 @@ mod tests {
         let mut s = vec![0.0; d];
         for k in 0..50 {
             full.push(&x(k), &mut s);
-            if k < 20 { a.push(&x(k), &mut s) } else { b.push(&x(k), &mut s) }
+            if k < 20 {
+                a.push(&x(k), &mut s)
+            } else {
+                b.push(&x(k), &mut s)
+            }
         }
         a.merge(b);
         let c = full.covariance().expect("full");
         for (i, v) in a.variances().iter().enumerate() {
-            assert!((v - c[i * d + i]).abs() < 1e-12 * c[i * d + i].abs().max(1.0), "coordinate {i}");
+            assert!(
+                (v - c[i * d + i]).abs() < 1e-12 * c[i * d + i].abs().max(1.0),
+                "coordinate {i}"
+            );
         }
         assert!(a.covariance().is_none());
     }

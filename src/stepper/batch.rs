@@ -32,7 +32,12 @@ enum Rule {
     /// X ← M X + c + S√dt Z.
     Linear { m: DMatrix<f64>, c: DVector<f64> },
     /// SAM drift on ∇f = Hx + g₀.
-    Sam { h: DMatrix<f64>, g0: DVector<f64>, rho: f64, eps: f64 },
+    Sam {
+        h: DMatrix<f64>,
+        g0: DVector<f64>,
+        rho: f64,
+        eps: f64,
+    },
     /// A discrete optimizer under N3.
     Discrete {
         h: DMatrix<f64>,
@@ -151,9 +156,17 @@ impl Batched {
         }
     }
 
-    /// The discrete optimizer `kind` under N3 (∇f_γ = Hx + g₀ + Fξ, F row-major `d×m`) with learning rate η,
+    /// The discrete optimizer `kind` under N3 (∇f_γ = Hx + g₀ + Fξ, F row-major `d×m`, given with m) with learning rate η,
     /// radius ρ and norm offset ε; time advances by η per step.
-    pub fn discrete(h: &[f64], g0: &[f64], f: &[f64], m: usize, kind: DiscreteKind, eta: f64, rho: f64, eps: f64) -> Self {
+    pub fn discrete(
+        h: &[f64],
+        g0: &[f64],
+        (f, m): (&[f64], usize),
+        kind: DiscreteKind,
+        eta: f64,
+        rho: f64,
+        eps: f64,
+    ) -> Self {
         let d = g0.len();
         let s = from_rows(f, d, m);
         Batched {
@@ -257,6 +270,7 @@ impl Stepper for Batched {
         Scratch {
             ws: Workspace {
                 noise: NoiseScratch::new(0, 0),
+                sam: None,
                 g: v(),
                 v: v(),
                 w: v(),

@@ -399,6 +399,9 @@ pub fn simulate<S: Stepper + ?Sized>(stepper: &S, jobs: &[PathJob], obs: &mut [P
     }
 }
 
+/// One step of k paths: the states (`n×k`, column-major) and their normals (`m×k`), and k.
+pub type BatchStep<'a> = dyn FnMut(&mut [f64], &[f64], usize) + 'a;
+
 /// Runs the paths `jobs` of `stepper` into `obs` in lock-step, for steppers whose step is a matrix–matrix
 /// product over paths (`stepper::batch`). Every step, each running path draws its `m` normals from its own
 /// generator into a column of Z (`m×k`, column-major), the running states are gathered as the columns of X
@@ -412,7 +415,7 @@ pub fn simulate_batched<S: Stepper + ?Sized>(
     jobs: &[PathJob],
     obs: &mut [PathRecord],
     m: usize,
-    step: &mut dyn FnMut(&mut [f64], &[f64], usize),
+    step: &mut BatchStep<'_>,
 ) {
     let (n, d) = (stepper.dim(), stepper.position_dim());
     let mut lanes: Vec<Lane> = Vec::with_capacity(jobs.len());

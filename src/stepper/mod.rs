@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod discrete;
 pub mod fixed;
+pub mod fixed_sam;
 pub mod lanes;
 
 pub use batch::Batched;

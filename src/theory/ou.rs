@@ -63,7 +63,11 @@ pub fn ou_moments_eigenbasis(a: &[f64], s_rot: &[f64], y0: &[f64], t: f64, full:
         return Err(Error::Dimension {
             key: "s".into(),
             expected: d,
-            found: if s_rot.len() != d * d { (s_rot.len() as f64).sqrt() as usize } else { y0.len() },
+            found: if s_rot.len() != d * d {
+                (s_rot.len() as f64).sqrt() as usize
+            } else {
+                y0.len()
+            },
         });
     }
     for v in a.iter().chain(y0) {
@@ -74,9 +78,7 @@ pub fn ou_moments_eigenbasis(a: &[f64], s_rot: &[f64], y0: &[f64], t: f64, full:
     let integral = |x: f64| if x == 0.0 { t } else { -(-x * t).exp_m1() / x };
     let mean = a.iter().zip(y0).map(|(ai, yi)| (-ai * t).exp() * yi).collect();
     let cov = if full {
-        (0..d * d)
-            .map(|k| s_rot[k] * integral(a[k / d] + a[k % d]))
-            .collect()
+        (0..d * d).map(|k| s_rot[k] * integral(a[k / d] + a[k % d])).collect()
     } else {
         (0..d).map(|i| s_rot[i * d + i] * integral(2.0 * a[i])).collect()
     };
