@@ -11,7 +11,7 @@ use samsde::ensemble::{BLOCK, PathJob, PathRecord, Plan, Region, Schedule};
 use samsde::model::landscape::{Landscape, Quadratic};
 use samsde::model::{Model, Noise};
 use samsde::npy;
-use samsde::sde::{Kim, Sam, Sgd, Usam};
+use samsde::sde::{Kim, SamFullbatch, Sgd, Usam};
 use samsde::setup::{DynamicsKind, DynamicsSpec, Experiment, Source, build};
 use samsde::solver::{EulerMaruyama, SolverKind, SolverSpec};
 use samsde::stepper::{Discrete, DiscreteKind, SdeStepper, Stepper};
@@ -104,9 +104,9 @@ fn batched_stepper_follows_the_general_path() {
             Box::new(SdeStepper::new(Usam::new(model.clone(), eta, rho), EulerMaruyama, dt)),
         ),
         (
-            DynamicsKind::Sam,
+            DynamicsKind::SamFullbatch,
             Box::new(SdeStepper::new(
-                Sam::new(model.clone(), eta, rho, eps),
+                SamFullbatch::new(model.clone(), eta, rho, eps),
                 EulerMaruyama,
                 dt,
             )),
