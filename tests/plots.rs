@@ -208,6 +208,7 @@ fn synthetic_report() -> Report {
             t_end: 2.0,
             exit_region: None,
             dynamics: dyn_summaries,
+            sharding: None,
         },
         moments,
         survival,

@@ -46,3 +46,57 @@ pub fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> R
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(Error::io(path))
 }
+
+/// Files that mark a folder's results as complete; [`write_into`] moves them into place last.
+const COMPLETE_MARKERS: [&str; 2] = ["summary.json", "sweep.json"];
+
+/// Writes result files into `dir`, an existing folder that also holds subfolders which must stay (the
+/// `shards/` and `slurm/` of `samsde submit`): `fill` writes into a temporary subfolder, then its files are
+/// moved up, `summary.json` / `sweep.json` last, so their presence means the results are complete. Result
+/// files already at the top of `dir` are an error unless `force`, which removes them first; subfolders are
+/// never touched.
+pub fn write_into(dir: &Path, force: bool, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let mut old = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
+        let e = e.map_err(Error::io(dir))?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.starts_with('.') && e.file_type().map_err(Error::io(e.path()))?.is_file() {
+            old.push(e.path());
+        }
+    }
+    old.sort();
+    if !old.is_empty() && !force {
+        return Err(Error::Usage(format!(
+            "{} already holds results ({}); pass --force to replace them",
+            dir.display(),
+            old.iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let tmp = dir.join(format!(".results.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(Error::io(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(Error::io(&tmp))?;
+    if let Err(e) = fill(&tmp) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    for p in &old {
+        std::fs::remove_file(p).map_err(Error::io(p))?;
+    }
+    let mut new: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(Error::io(&tmp))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()
+        .map_err(Error::io(&tmp))?;
+    new.sort_by_key(|n| (COMPLETE_MARKERS.iter().any(|m| n == m), n.clone()));
+    for n in new {
+        let to = dir.join(&n);
+        std::fs::rename(tmp.join(&n), &to).map_err(Error::io(&to))?;
+    }
+    std::fs::remove_dir(&tmp).map_err(Error::io(&tmp))
+}

@@ -173,6 +173,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             t_end: exp.t_end,
             exit_region: exp.plan.region.clone(),
             dynamics,
+            sharding: None,
         },
         moments,
         survival,
