@@ -8,7 +8,7 @@
 //! → [`solver`] → [`stepper`] (steppers and the per-step lane loop) → [`ensemble`] (runner, observers) →
 //! [`stats`] (the observers' accumulators) → [`setup`] (model file → validated experiment) → [`report`] →
 //! [`sweep`] / [`plot`] → [`paper`] → [`app`]; [`theory`] (closed forms) and the leaf helpers [`error`],
-//! [`linalg`], [`brownian`] are used throughout. One `samsde run`: model file → `setup::Source` →
+//! [`linalg`], [`brownian`], [`npy`] are used throughout. One `samsde run`: model file → `setup::Source` →
 //! `setup::Experiment` → `ensemble::run` with the observers of `stats` → `report::Report` → files and figures.
 #![deny(missing_docs)]
 // Index loops mirror the equations (b[i] = −(g[i] + c·v[i])) and keep the hot loop allocation-free.
@@ -17,6 +17,7 @@
 pub mod brownian;
 pub mod error;
 pub mod linalg;
+pub mod npy;
 
 pub mod app;
 pub mod cli;
