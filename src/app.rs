@@ -169,6 +169,14 @@ fn inside(dir: &Path, out: &Path) -> bool {
 /// the output folder as `run` / `sweep` writes it. An OUT that holds the shard folders (the layout of `samsde
 /// submit`) keeps its subfolders and receives the result files.
 fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
+    if let Ok(o) = out.canonicalize()
+        && dirs.iter().any(|d| d.canonicalize().is_ok_and(|d| d == o))
+    {
+        return Err(Error::Usage(format!(
+            "--out {}: is one of the shard folders; merge into another folder, e.g. their parent",
+            out.display()
+        )));
+    }
     let in_place = dirs.iter().any(|d| inside(d, out));
     if !in_place {
         output::check(out, force)?;

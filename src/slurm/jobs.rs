@@ -96,21 +96,34 @@ pub fn poll_delay(elapsed: Duration) -> Duration {
 pub fn wait(job: &Job, jobs: &Jobs, marker: &str) -> Result<()> {
     let t0 = Instant::now();
     let merge = jobs.merge_job.clone();
+    let mut failures = 0;
     loop {
-        // A job that left the queue makes squeue print nothing (or fail once it is purged).
+        // A job that left the queue makes squeue print nothing (or fail with "Invalid job id" once it is
+        // purged); other failures (a busy controller) are retried a few times.
         let line = slurm(
             "squeue",
             &["-h".into(), "-j".into(), merge.clone(), "-o".into(), "%T|%r".into()],
         );
         match line.as_deref().map(str::trim) {
-            Ok("") | Err(_) => break,
+            Ok("") => break,
+            Err(Error::Slurm(m)) if m.contains("Invalid job id") => break,
+            Err(e) => {
+                failures += 1;
+                if failures >= 5 {
+                    return Err(Error::Slurm(format!(
+                        "{e}\n  the jobs go on: squeue -j {},{merge}",
+                        jobs.array_job
+                    )));
+                }
+            }
             Ok("PENDING|DependencyNeverSatisfied") => {
                 // A Slurm that ignores --kill-on-invalid-dep would keep the merge job pending forever.
                 let _ = slurm("scancel", std::slice::from_ref(&merge));
                 break;
             }
-            Ok(_) => std::thread::sleep(poll_delay(t0.elapsed())),
+            Ok(_) => failures = 0,
         }
+        std::thread::sleep(poll_delay(t0.elapsed()));
     }
     let info = slurm("scontrol", &["show".into(), "job".into(), "-o".into(), merge.clone()]).unwrap_or_default();
     let state = field(&info, "JobState").unwrap_or("UNKNOWN").to_string();
