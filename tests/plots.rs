@@ -568,6 +568,7 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
         saddle_eigenvalues: vec![HOSTILE[0], -2.0, HOSTILE[4]],
         t_end: Some(HOSTILE[4]),
         points,
+        sharding: None,
     }
 }
 
