@@ -5,7 +5,8 @@ use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
 use crate::model::{CriticalPoint, Landscape};
-use crate::report::{self, Report, Theory, output};
+use crate::report::output::{self, Kind, Staging};
+use crate::report::{self, Report, Theory};
 use crate::setup::schema::LandscapeConfig;
 use crate::setup::{Experiment, Source};
 use crate::shard::{self, Merged, ShardId};
@@ -84,6 +85,7 @@ fn run_default() -> Result<()> {
     let src = Source::parse("<embedded default model>", DEFAULT_MODEL)?;
     let exp = Experiment::load(&src)?;
     let dir = PathBuf::from("output").join(&exp.name);
+    // The default job replaces its own earlier output (only a folder samsde wrote; see `report::output`).
     let figs = run_into(&exp, &dir, 0, true)?;
     print_done(&dir, &figs);
     Ok(())
@@ -131,16 +133,16 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
 }
 
 /// Runs `exp` and writes its output folder `dir` (results, resolved configuration, figures); returns the
-/// figures rendered.
-fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result<Vec<PathBuf>> {
-    output::check(dir, force)?;
+/// figures rendered. The folder is checked and its temporary folder created before the run starts
+/// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
+fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
+    let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let report = report::run(exp, threads, true)?;
-    let mut figs = Vec::new();
-    output::write_atomically(dir, |tmp| {
-        figs = write_run_files(exp, &report, tmp)?;
-        Ok(())
-    })?;
-    Ok(final_paths(dir, figs))
+    let figs = write_run_files(exp, &report, staging.path())?;
+    // Figures were rendered in the temporary folder: report their final paths.
+    let figs = figs.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
+    Ok(figs)
 }
 
 /// Writes a run's results, resolved configuration and figures into `tmp`; returns the figures.
@@ -148,13 +150,6 @@ fn write_run_files(exp: &Experiment, report: &Report, tmp: &Path) -> Result<Vec<
     report.write_dir(tmp)?;
     output::write_file(&tmp.join("config.resolved.toml"), &exp.resolved_toml()?)?;
     crate::plot::render_all(report, Some(exp.model.landscape().as_ref()), tmp)
-}
-
-/// Figures rendered in a temporary folder, at their final place in `dir`.
-fn final_paths(dir: &Path, figs: Vec<PathBuf>) -> Vec<PathBuf> {
-    figs.into_iter()
-        .filter_map(|f| f.file_name().map(|n| dir.join(n)))
-        .collect()
 }
 
 /// Whether `dir` lies inside `out` (both existing; compared canonically).
@@ -178,40 +173,44 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
         )));
     }
     let in_place = dirs.iter().any(|d| inside(d, out));
-    if !in_place {
-        output::check(out, force)?;
-    }
     let merged = shard::merge(dirs)?;
-    let write = |fill: &mut dyn FnMut(&Path) -> Result<()>| {
-        if in_place {
-            output::write_into(out, force, fill)
-        } else {
-            output::write_atomically(out, fill)
-        }
+    let kind = match &merged {
+        Merged::Run { .. } => Kind::Run,
+        Merged::Sweep { .. } => Kind::Sweep,
     };
     let mut figs = Vec::new();
-    match merged {
-        Merged::Run { exp, report } => {
-            write(&mut |tmp| {
-                figs = write_run_files(&exp, &report, tmp)?;
-                Ok(())
-            })?;
+    {
+        let mut fill = |tmp: &Path| -> Result<()> {
+            figs = match &merged {
+                Merged::Run { exp, report } => write_run_files(exp, report, tmp)?,
+                Merged::Sweep { table } => write_sweep_files(table, tmp)?,
+            };
+            Ok(())
+        };
+        if in_place {
+            output::container::write_into(out, kind, force, &mut fill)?;
+        } else {
+            let staging = Staging::prepare(out, kind, force)?;
+            fill(staging.path())?;
+            staging.commit()?;
+        }
+    }
+    // Figures were rendered in a temporary folder: report their final paths.
+    let figs: Vec<PathBuf> = figs.iter().filter_map(|f| f.file_name()).map(|n| out.join(n)).collect();
+    match &merged {
+        Merged::Run { report, .. } => {
             let n = report.summary.sharding.as_ref().map_or(0, |s| s.shards);
             println!("merged {n} shards of {} paths", report.summary.paths);
-            print_done(out, &final_paths(out, figs));
+            print_done(out, &figs);
         }
         Merged::Sweep { table } => {
-            write(&mut |tmp| {
-                figs = write_sweep_files(&table, tmp)?;
-                Ok(())
-            })?;
             let n = table.sharding.as_ref().map_or(0, |s| s.shards);
             println!(
                 "merged {n} shards of a sweep of {} points: {}",
                 table.points.len(),
                 out.display()
             );
-            print_sweep_files(out, &figs);
+            print_sweep_files(&figs);
         }
     }
     Ok(())
@@ -304,12 +303,15 @@ fn submit(s: &Submit) -> Result<()> {
                 .into(),
         ));
     }
-    output::check(&job.out, c.force)?;
-    if job.out.exists() {
-        std::fs::remove_dir_all(&job.out).map_err(Error::io(&job.out))?;
+    if c.force {
+        // An earlier submission's folder: what its jobs added (shards, logs) is samsde's too.
+        output::container::adopt_layout(&job.out)?;
     }
-    job.write_scripts()?;
+    let staging = Staging::prepare(&job.out, Kind::Submit, c.force)?;
+    job.write_scripts(staging.path())?;
+    staging.commit()?;
     let jobs = crate::slurm::submit(&job)?;
+    output::record(&job.out, &[job.slurm_dir().join("jobs.json")])?;
     println!(
         "shards: job {} (array 0-{}), merge: job {}",
         jobs.array_job,
@@ -361,15 +363,13 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
         println!("  merge all {} shard folders with: samsde merge DIR… --out OUT", id.n);
         return Ok(());
     }
-    output::check(&dir, c.force)?;
+    let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
-    let mut figs = Vec::new();
-    output::write_atomically(&dir, |tmp| {
-        figs = write_sweep_files(&table, tmp)?;
-        Ok(())
-    })?;
+    let figs = write_sweep_files(&table, staging.path())?;
+    let figs: Vec<PathBuf> = figs.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
     println!("sweep of {} points: {}", sw.points(), dir.display());
-    print_sweep_files(&dir, &figs);
+    print_sweep_files(&figs);
     Ok(())
 }
 
@@ -379,10 +379,10 @@ fn write_sweep_files(table: &SweepTable, tmp: &Path) -> Result<Vec<PathBuf>> {
     crate::plot::sweep::render_all(table, tmp)
 }
 
-fn print_sweep_files(dir: &Path, figs: &[PathBuf]) {
+fn print_sweep_files(figs: &[PathBuf]) {
     println!("  sweep.csv, sweep.json");
-    for f in figs.iter().filter_map(|f| f.file_name()) {
-        println!("  {}", dir.join(f).display());
+    for f in figs {
+        println!("  {}", f.display());
     }
 }
 
@@ -404,6 +404,8 @@ fn plot(dir: &Path) -> Result<()> {
             .ok();
         crate::plot::render_all(&report, landscape.as_deref(), dir)?
     };
+    // Keep the folder replaceable: its marker lists the figures too.
+    output::record(dir, &figs)?;
     if figs.is_empty() {
         println!("no figures apply to this folder");
     }
@@ -503,8 +505,17 @@ fn saddles(model: &Path, (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Re
 
 fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
     let t0 = std::time::Instant::now();
-    let opt = crate::paper::Options { out, quick, threads };
+    // Like the default job, `paper` replaces its own earlier output, never a folder with anyone else's files.
+    let staging = Staging::prepare(&out, Kind::Paper, true)?;
+    let opt = crate::paper::Options {
+        out: staging.path().to_path_buf(),
+        quick,
+        threads,
+    };
     let done = crate::paper::run(&opt)?;
+    let report = staging.final_path(&done.report);
+    let figures: Vec<PathBuf> = done.figures.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
     let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
     println!(
         "{}/{} checks agree with the paper ({:.1} s)",
@@ -512,9 +523,9 @@ fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
         rows.len(),
         t0.elapsed().as_secs_f64()
     );
-    println!("report: {}", done.report.display());
+    println!("report: {}", report.display());
     println!("figures:");
-    for f in &done.figures {
+    for f in &figures {
         println!("  {}", f.display());
     }
     Ok(())

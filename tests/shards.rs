@@ -71,12 +71,13 @@ fn summary_sans_bookkeeping(dir: &Path) -> Value {
     v
 }
 
-/// The files at the top of `dir` (subfolders ignored).
+/// The files at the top of `dir` (subfolders and samsde's marker `.samsde-output.json`, which lists a
+/// folder's files, ignored).
 fn files(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .expect("read_dir")
         .map(|e| e.expect("entry"))
-        .filter(|e| e.file_type().expect("type").is_file())
+        .filter(|e| e.file_type().expect("type").is_file() && !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect()
 }
@@ -469,6 +470,33 @@ fn submit_writes_batch_scripts_that_reproduce_the_run() {
         .unwrap();
     assert!(!st.status.success());
 
+    // Submitting again into the same folder: refused without --force; with it, the earlier submission (its
+    // shards, logs, jobs.json and merged results) is replaced, but not if someone else's file is in it.
+    std::fs::write(out.join("slurm/logs/shard-100_0.out"), "a log").unwrap();
+    let again = |force: bool| {
+        let mut c = bin();
+        c.env("PATH", path_with(&fake))
+            .arg("submit")
+            .arg(&m)
+            .args(["--shards", "2", "--paths", "1100"]);
+        if force {
+            c.arg("--force");
+        }
+        c.arg("--out").arg(&out).assert()
+    };
+    again(false).code(2);
+    std::fs::write(out.join("thesis.tex"), "mine").unwrap();
+    again(true).code(2);
+    assert!(out.join("thesis.tex").is_file() && out.join("summary.json").is_file());
+    std::fs::remove_file(out.join("thesis.tex")).unwrap();
+    again(true).success();
+    assert!(!out.join("summary.json").exists() && !out.join("shards").exists());
+    assert!(
+        std::fs::read_to_string(out.join("slurm/shards.sbatch"))
+            .unwrap()
+            .contains("--array=0-1")
+    );
+
     // A sweep: the array tasks share the grid points, the merge job writes the table.
     let sweep_single = d.join("sweep-single");
     let vary = ["--vary", "dynamics.SAM.rho=0.0,0.1,0.2,0.3", "--paths", "300"];
@@ -576,6 +604,7 @@ fn submit_dry_run_and_refusals() {
     refuse(&["--shards", "2", "--set", "solver.dt=-1"], "solver.dt", None);
     refuse(&["--shards", "2"], "sbatch not found", Some("/nonexistent"));
     std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let a = bin()
         .env("PATH", path_with(&fake_sbatch(&d)))
         .arg("submit")

@@ -7,13 +7,13 @@
 //! state.cbor            the serialised observers (CBOR: every f64 exactly, NaN and ±∞ included)
 //! ```
 //!
-//! The folder is written like every output folder: filled in a temporary sibling and renamed into place, so a
-//! shard that failed leaves no folder behind.
+//! The folder is written like every output folder ([`Staging`]): checked before the shard runs, filled in a
+//! temporary sibling and renamed into place, so a shard that failed leaves no folder behind.
 
 use super::{ShardId, fnv1a64};
 use crate::ensemble::shard_blocks;
 use crate::error::{Error, Result};
-use crate::report::output;
+use crate::report::output::{self, Kind as FolderKind, Staging};
 use crate::setup::{Experiment, Observations, ShardObservations, Source};
 use crate::sweep::{Axis, Sweep};
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ fn model_text(src: &Source) -> Result<String> {
 
 /// Runs shard `id` of `exp` (read from `src`) on `threads` workers and writes its folder `dir`.
 pub fn write_run(src: &Source, exp: &Experiment, id: ShardId, dir: &Path, threads: usize, force: bool) -> Result<Meta> {
-    output::check(dir, force)?;
+    let staging = Staging::prepare(dir, FolderKind::Shard, force)?;
     let total = exp.blocks();
     let blocks = shard_blocks(total, id.k, id.n);
     let resolved = exp.resolved_toml()?;
@@ -141,12 +141,12 @@ pub fn write_run(src: &Source, exp: &Experiment, id: ShardId, dir: &Path, thread
         axes: Vec::new(),
         ..blank(src, id, threads, wall)
     };
-    write(dir, meta, &model_text(src)?, Some(&resolved), &State::Run(obs))
+    write(staging, meta, &model_text(src)?, Some(&resolved), &State::Run(obs))
 }
 
 /// Runs the grid points of shard `id` of `sweep` (built from `base`) and writes its folder `dir`.
 pub fn write_sweep(base: &Source, sweep: &Sweep, id: ShardId, dir: &Path, threads: usize, force: bool) -> Result<Meta> {
-    output::check(dir, force)?;
+    let staging = Staging::prepare(dir, FolderKind::Shard, force)?;
     let total = sweep.points() as u64;
     let points = shard_blocks(total, id.k, id.n);
     let exps = &sweep.experiments()[points.start as usize..points.end as usize];
@@ -179,7 +179,7 @@ pub fn write_sweep(base: &Source, sweep: &Sweep, id: ShardId, dir: &Path, thread
         axes: sweep.axes().to_vec(),
         ..blank(base, id, used, t0.elapsed().as_secs_f64())
     };
-    write(dir, meta, &model_text(base)?, None, &State::Sweep(obs))
+    write(staging, meta, &model_text(base)?, None, &State::Sweep(obs))
 }
 
 /// The fields every shard fills the same way.
@@ -209,21 +209,21 @@ fn blank(src: &Source, id: ShardId, threads: usize, wall_seconds: f64) -> Meta {
     }
 }
 
-fn write(dir: &Path, mut meta: Meta, model: &str, resolved: Option<&str>, state: &State) -> Result<Meta> {
+fn write(staging: Staging, mut meta: Meta, model: &str, resolved: Option<&str>, state: &State) -> Result<Meta> {
     let mut bytes = Vec::new();
     ciborium::into_writer(state, &mut bytes).map_err(|e| Error::Output(format!("shard state: {e}")))?;
     meta.state_bytes = bytes.len() as u64;
     meta.state_hash = fnv1a64(&bytes);
     let json = serde_json::to_string_pretty(&meta).map_err(|e| Error::Output(e.to_string()))?;
-    output::write_atomically(dir, |tmp| {
-        let p = tmp.join(STATE_FILE);
-        std::fs::write(&p, &bytes).map_err(Error::io(&p))?;
-        output::write_file(&tmp.join("model.toml"), model)?;
-        if let Some(r) = resolved {
-            output::write_file(&tmp.join("config.resolved.toml"), r)?;
-        }
-        output::write_file(&tmp.join("shard.json"), &(json + "\n"))
-    })?;
+    let tmp = staging.path();
+    let p = tmp.join(STATE_FILE);
+    std::fs::write(&p, &bytes).map_err(Error::io(&p))?;
+    output::write_file(&tmp.join("model.toml"), model)?;
+    if let Some(r) = resolved {
+        output::write_file(&tmp.join("config.resolved.toml"), r)?;
+    }
+    output::write_file(&tmp.join("shard.json"), &(json + "\n"))?;
+    staging.commit()?;
     Ok(meta)
 }
 

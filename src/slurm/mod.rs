@@ -184,15 +184,16 @@ impl Job {
         v.push(self.merge_path().to_string_lossy().into());
         v
     }
-    /// Writes both scripts and creates the log folder (Slurm does not create it: a job whose log folder is
-    /// missing fails at launch).
-    pub fn write_scripts(&self) -> Result<()> {
-        let logs = self.logs_dir();
+    /// Writes both scripts into `root/slurm/` and creates `root/slurm/logs/` (Slurm does not create it: a job
+    /// whose log folder is missing fails at launch); `root` is OUT, or the temporary folder that becomes OUT.
+    pub fn write_scripts(&self, root: &Path) -> Result<()> {
+        let logs = root.join("slurm").join("logs");
         std::fs::create_dir_all(&logs).map_err(Error::io(&logs))?;
-        for (p, text) in [
-            (self.shards_path(), self.shards_script()),
-            (self.merge_path(), self.merge_script()),
+        for (name, text) in [
+            ("shards.sbatch", self.shards_script()),
+            ("merge.sbatch", self.merge_script()),
         ] {
+            let p = root.join("slurm").join(name);
             std::fs::write(&p, text).map_err(Error::io(&p))?;
         }
         Ok(())
