@@ -34,7 +34,7 @@ impl Experiment {
     /// Runs only the blocks `blocks`, finished into observers (merging such ranges equals the whole run only
     /// up to rounding; a shard uses [`Experiment::run_shard`]).
     pub fn run_blocks(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<Observations> {
-        let fresh = |k: usize| DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths);
+        let fresh = |k: usize| self.fresh(k);
         let (stats, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
             ensemble::run_range(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)
         })?;
@@ -49,7 +49,7 @@ impl Experiment {
     /// ([`ensemble::run_pieces`]), which the merge of all shards turns into exactly the whole run's
     /// observations ([`ShardObservations::merge`]).
     pub fn run_shard(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<ShardObservations> {
-        let fresh = |k: usize| DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths);
+        let fresh = |k: usize| self.fresh(k);
         let (pieces, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
             ensemble::run_pieces(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)
         })?;
@@ -62,9 +62,12 @@ impl Experiment {
 
     /// The empty observers of every dynamics (what a run of no paths observes).
     pub fn fresh_stats(&self) -> Vec<DynamicsStats> {
-        (0..self.entries.len())
-            .map(|k| DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths))
-            .collect()
+        (0..self.entries.len()).map(|k| self.fresh(k)).collect()
+    }
+
+    /// The empty observers of dynamics `k`.
+    fn fresh(&self, k: usize) -> DynamicsStats {
+        DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths).with_snr(&self.model)
     }
 
     /// Runs `f` on a local pool of `threads` workers (0: all cores); returns its result, the pool's thread
