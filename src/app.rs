@@ -86,6 +86,7 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result
     output::check(dir, force)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
+    report::print_warnings(&report, "");
     let mut figs = Vec::new();
     output::write_atomically(dir, |tmp| {
         report.write_dir(tmp)?;
