@@ -26,9 +26,15 @@ pub fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The generator seeded with the 64-bit value `h` (every generator of the project is made here).
+#[inline]
+pub fn seeded(h: u64) -> PathRng {
+    PathRng::seed_from_u64(h)
+}
+
 /// The increment generator of path `path` under master seed `seed`.
 pub fn path_rng(seed: u64, path: u64) -> PathRng {
-    PathRng::seed_from_u64(splitmix64(seed ^ splitmix64(path)))
+    seeded(splitmix64(seed ^ splitmix64(path)))
 }
 
 /// The uniform stream of path `path` used only by the Brownian-bridge exit correction.

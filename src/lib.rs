@@ -6,9 +6,10 @@
 //!
 //! Modules import one way, in this order: [`model`] (landscape, noise, critical points, regions) → [`sde`]
 //! → [`solver`] → [`stepper`] (steppers and the per-step lane loop) → [`ensemble`] (runner, observers) →
-//! [`stats`] (the observers' accumulators) → [`setup`] (model file → validated experiment) → [`report`] →
-//! [`sweep`] / [`plot`] → [`paper`] → [`app`]; [`theory`] (closed forms) and the leaf helpers [`error`],
-//! [`linalg`], [`brownian`] are used throughout. One `samsde run`: model file → `setup::Source` →
+//! [`stats`] (the observers' accumulators) → [`ams`] (rare events by adaptive multilevel splitting) →
+//! [`setup`] (model file → validated experiment) → [`report`] → [`sweep`] / [`plot`] → [`paper`] → [`app`];
+//! [`theory`] (closed forms) and the leaf helpers [`error`], [`linalg`], [`brownian`], [`npy`] are used
+//! throughout. One `samsde run`: model file → `setup::Source` →
 //! `setup::Experiment` → `ensemble::run` with the observers of `stats` → `report::Report` → files and figures.
 #![deny(missing_docs)]
 // Index loops mirror the equations (b[i] = −(g[i] + c·v[i])) and keep the hot loop allocation-free.
@@ -17,7 +18,9 @@
 pub mod brownian;
 pub mod error;
 pub mod linalg;
+pub mod npy;
 
+pub mod ams;
 pub mod app;
 pub mod cli;
 pub mod ensemble;

@@ -6,6 +6,7 @@
 //! moves a path (the `sde`, `stepper` modules) takes it as given.
 
 pub mod critical;
+pub mod krylov;
 pub mod landscape;
 pub mod noise;
 pub mod region;

@@ -8,6 +8,7 @@
 pub mod beale;
 pub mod double_well;
 pub mod expression;
+pub mod mlp;
 pub mod monkey_saddle;
 pub mod quadratic;
 pub mod toy_network;
@@ -15,6 +16,7 @@ pub mod toy_network;
 pub use beale::Beale;
 pub use double_well::DoubleWell;
 pub use expression::Expression;
+pub use mlp::Mlp;
 pub use monkey_saddle::MonkeySaddle;
 pub use quadratic::Quadratic;
 pub use toy_network::ToyNetwork;
@@ -34,6 +36,15 @@ pub trait Landscape: Send + Sync + Debug {
     fn hessian(&self, x: &[f64], h: &mut [f64]);
     /// dH\[u\] = Σ_k ∂_k H(x) u_k = T[·,·,u], written row-major into `t` (length d²).
     fn third(&self, x: &[f64], u: &[f64], t: &mut [f64]);
+    /// H(x) v, written into `hv` (length d). Default: the full Hessian times v, which allocates d² numbers per
+    /// call; landscapes whose Hessian is expensive (e.g. [`Mlp`], by Pearlmutter's R-operator) or that hold it
+    /// (e.g. [`Quadratic`]) override it, so that Krylov methods ([`crate::model::krylov`]) work in high dimension.
+    fn hessian_vector(&self, x: &[f64], v: &[f64], hv: &mut [f64]) {
+        let d = self.dim();
+        let mut h = vec![0.0; d * d];
+        self.hessian(x, &mut h);
+        crate::linalg::matvec(&h, v, hv);
+    }
     /// Short name, as in model files (`quadratic`, `beale`, …).
     fn name(&self) -> &'static str;
     /// Names of the coordinates, for axis labels and CSV headers. Default: x, y for d = 2; x0, x1, … otherwise.

@@ -127,6 +127,10 @@ impl Landscape for Quadratic {
     fn third(&self, _x: &[f64], _u: &[f64], t: &mut [f64]) {
         t.fill(0.0);
     }
+    /// H v, without copying H.
+    fn hessian_vector(&self, _x: &[f64], v: &[f64], hv: &mut [f64]) {
+        crate::linalg::matvec(&self.h, v, hv);
+    }
     fn name(&self) -> &'static str {
         "quadratic"
     }

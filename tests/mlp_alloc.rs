@@ -1,0 +1,125 @@
+//! The `mlp` landscape's per-call methods do not touch the heap after one warm-up call per thread (their
+//! scratch is thread-local; see `samsde::landscape::mlp`). A counting global allocator watches them. This binary
+//! holds one test only, so that no other test allocates concurrently. `per_call_costs` (ignored) prints timings.
+
+use samsde::model::landscape::mlp::{Activation, Loss, Mlp};
+use samsde::model::landscape::{FiniteSum, Landscape};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn iris_net(hidden: &[usize], a: Activation) -> Mlp {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/iris.csv");
+    Mlp::from_csv(path, hidden, a, Loss::CrossEntropy).unwrap()
+}
+
+/// Calls every per-call method once.
+fn all_methods(net: &Mlp, x: &[f64], bufs: &mut (Vec<f64>, Vec<f64>, Vec<f64>)) -> f64 {
+    let (g, h, t) = bufs;
+    let mut s = net.value(x);
+    net.gradient(x, g);
+    net.hessian_vector(x, &x[..net.dim()], t.as_mut_slice().split_at_mut(net.dim()).0);
+    net.hessian(x, h);
+    net.third(x, x, t);
+    net.sample_gradient(3, x, g);
+    net.sample_hessian(7, x, h);
+    s += g[0] + h[0] + t[0];
+    s
+}
+
+#[test]
+fn per_call_methods_do_not_allocate_after_warm_up() {
+    let nets = [
+        iris_net(&[8], Activation::Tanh),
+        iris_net(&[5, 4], Activation::Relu),
+        iris_net(&[3], Activation::Linear),
+    ];
+    let mut sum = 0.0;
+    for net in &nets {
+        let d = net.dim();
+        let x = net.init(3);
+        let mut bufs = (vec![0.0; d], vec![0.0; d * d], vec![0.0; d * d]);
+        sum += all_methods(net, &x, &mut bufs); // warm-up: thread-local scratch grows once
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..3 {
+            sum += all_methods(net, &x, &mut bufs);
+        }
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(after, before, "{:?} {:?} allocated", net.hidden(), net.activation());
+    }
+    // On another thread: its own scratch grows on its first call, then no allocation either.
+    let net = &nets[0];
+    let x = net.init(4);
+    let extra = std::thread::scope(|s| {
+        s.spawn(|| {
+            let d = net.dim();
+            let mut bufs = (vec![0.0; d], vec![0.0; d * d], vec![0.0; d * d]);
+            all_methods(net, &x, &mut bufs);
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let v = all_methods(net, &x, &mut bufs);
+            (ALLOCATIONS.load(Ordering::Relaxed) - before, v)
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(extra.0, 0, "a second thread allocated after its warm-up");
+    assert!((sum + extra.1).is_finite());
+}
+
+/// Wall-clock cost of each method on iris (N = 150) networks; run with
+/// `cargo test --release --test mlp_alloc -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn per_call_costs() {
+    for hidden in [vec![4usize], vec![8], vec![16], vec![16, 16]] {
+        let net = iris_net(&hidden, Activation::Tanh);
+        let d = net.dim();
+        let x = net.init(1);
+        let (mut g, mut h, mut t) = (vec![0.0; d], vec![0.0; d * d], vec![0.0; d * d]);
+        let time = |reps: usize, f: &mut dyn FnMut()| {
+            f();
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t0.elapsed().as_secs_f64() / reps as f64
+        };
+        let tv = time(2000, &mut || {
+            std::hint::black_box(net.value(&x));
+        });
+        let tg = time(2000, &mut || net.gradient(&x, &mut g));
+        let v = x.clone();
+        let thv = time(1000, &mut || net.hessian_vector(&x, &v, &mut g));
+        let th = time(20, &mut || net.hessian(&x, &mut h));
+        let tt = time(5, &mut || net.third(&x, &v, &mut t));
+        let tsg = time(20000, &mut || net.sample_gradient(5, &x, &mut g));
+        let tsh = time(200, &mut || net.sample_hessian(5, &x, &mut h));
+        println!(
+            "hidden {hidden:?}, d = {d}: value {:.1} µs, gradient {:.1} µs, Hv {:.1} µs, Hessian {:.2} ms, \
+             third {:.2} ms, sample_gradient {:.2} µs, sample_hessian {:.1} µs",
+            tv * 1e6,
+            tg * 1e6,
+            thv * 1e6,
+            th * 1e3,
+            tt * 1e3,
+            tsg * 1e6,
+            tsh * 1e6
+        );
+    }
+}
