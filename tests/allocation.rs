@@ -12,19 +12,21 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 struct Counting;
+
 thread_local! {
-    /// Allocations made by this thread (the test harness's other threads allocate at any time, so a global
-    /// count would be flaky).
+    /// Allocations made by this thread (the test harness's own threads allocate at any time, so a global count
+    /// would blame the step for them).
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Allocations made so far by the calling thread.
 fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
