@@ -6,7 +6,7 @@ use super::schema::{
     SurvivalRow, Width,
 };
 use super::theory;
-use crate::setup::{Experiment, Observations};
+use crate::setup::{DynamicsKind, Experiment, Observations};
 use crate::stats::DynamicsStats;
 
 /// `v` where finite, else None (NaN marks a missing estimate).
@@ -40,7 +40,7 @@ fn divergence_warning(exp: &Experiment, i: usize, st: &DynamicsStats) -> Option<
             100.0 * crate::stats::diverged::MAX_DIVERGED_FRACTION
         ));
     }
-    let fix = if m.spec.kind == crate::setup::DynamicsKind::Dnsam {
+    let fix = if m.spec.kind == DynamicsKind::Dnsam {
         "DNSAM's diffusion grows like ρ‖H‖/‖g‖_ε near the saddle: raise this dynamics' epsilon or reduce solver.dt"
     } else if m.spec.kind.is_discrete() {
         "the step η is beyond the optimizer's stability limit (η|λ| ≳ 2): reduce lr, or raise ensemble.blowup if the paths legitimately travel far"
@@ -49,6 +49,21 @@ fn divergence_warning(exp: &Experiment, i: usize, st: &DynamicsStats) -> Option<
     };
     w.push_str(&format!(". Fix: {fix}"));
     Some(w)
+}
+
+/// Median ‖g‖/√tr Σ_B below which a full-gradient-normalised model (`sam_fullbatch`, `dnsam`) is flagged.
+pub const SNR_WARNING: f64 = 3.0;
+
+/// The warning for dynamics of `kind` whose run had median signal-to-noise ratio `snr`, if it applies:
+/// `sam_fullbatch` and `dnsam` divide by the full gradient ‖g‖, valid only where ‖g‖ ≫ √tr Σ_B.
+pub fn snr_warning(label: &str, kind: DynamicsKind, snr: Option<f64>) -> Option<String> {
+    let snr = snr?;
+    (matches!(kind, DynamicsKind::SamFullbatch | DynamicsKind::Dnsam) && snr < SNR_WARNING).then(|| {
+        format!(
+            "warning: `{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
+            kind.name()
+        )
+    })
 }
 
 /// The report of `exp` from its observations.
@@ -188,6 +203,9 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                 }
             }
         }
+        let snr_median = st.snr.median();
+        let mut notes = m.notes.clone();
+        notes.extend(snr_warning(&m.label, m.spec.kind, snr_median));
         dynamics.push(DynamicsSummary {
             label: m.label.clone(),
             kind: m.spec.kind.name().into(),
@@ -202,7 +220,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             },
             strong_order: m.strong_order,
             structure: m.structure.map(|s| s.name().to_string()),
-            notes: m.notes.clone(),
+            notes,
             final_moments,
             width,
             exit,
@@ -210,6 +228,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             diverged: st.diverged.count,
             paired,
             theory: theories.get(i).cloned().flatten(),
+            snr_median,
         });
     }
     Report {
