@@ -138,7 +138,7 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
 fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let report = report::run(exp, threads, true)?;
-    warn_snr(&report);
+    print_run_warnings(&report);
     let figs = write_run_files(exp, &report, staging.path())?;
     // Figures were rendered in the temporary folder: report their final paths.
     let figs = figs.iter().map(|f| staging.final_path(f)).collect();
@@ -146,8 +146,10 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
     Ok(figs)
 }
 
-/// Prints the warning of every dynamics whose gradient signal-to-noise ratio is outside its model's regime.
-fn warn_snr(report: &Report) {
+/// Prints the report's warnings and those of every dynamics whose gradient signal-to-noise ratio is outside
+/// its model's regime (after `run` and `merge`).
+fn print_run_warnings(report: &Report) {
+    report::print_warnings(report, "");
     for d in &report.summary.dynamics {
         if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
             && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
@@ -187,7 +189,7 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
     let in_place = dirs.iter().any(|d| inside(d, out));
     let merged = shard::merge(dirs)?;
     if let Merged::Run { report, .. } = &merged {
-        warn_snr(report);
+        print_run_warnings(report);
     }
     let kind = match &merged {
         Merged::Run { .. } => Kind::Run,
