@@ -65,6 +65,7 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
                 estimator: "restricted_mean".into(),
             },
             correction: "none".into(),
+            ams: None,
         }),
         basins,
         diverged: 0,

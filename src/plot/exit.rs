@@ -40,9 +40,10 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         let d = report.summary.dynamics.iter().find(|d| d.label == label);
         curves.push(Curve {
             index: style::dynamics_index(report, &label),
+            // With AMS the mean exit time can lie far beyond t_end: the line shows the ensemble's own estimate.
             mean: d
                 .and_then(|d| d.exit.as_ref())
-                .and_then(|x| x.mean_time)
+                .and_then(|x| x.ams.as_ref().map_or(x.mean_time, |a| a.ensemble_mean_time))
                 .filter(|v| v.is_finite()),
             theory: d
                 .and_then(|d| d.theory.as_ref())

@@ -99,6 +99,18 @@ pub struct SweepDynamics {
     pub basins_ci95: BTreeMap<String, [f64; 2]>,
     /// Paths that diverged.
     pub diverged: u64,
+    /// How the mean exit time was estimated (`mean`, `restricted_mean`, `ams`, `direct_restarts`).
+    #[serde(default)]
+    pub exit_estimator: Option<String>,
+    /// AMS: escape probability per excursion.
+    #[serde(default)]
+    pub escape_probability: Option<f64>,
+    /// AMS: its 95 % interval.
+    #[serde(default)]
+    pub escape_probability_ci95: Option<[f64; 2]>,
+    /// AMS: iterations summed over replicas.
+    #[serde(default)]
+    pub ams_iterations: Option<usize>,
 }
 
 impl SweepDynamics {
@@ -124,6 +136,18 @@ impl SweepDynamics {
                 .map(|b| (b.label.clone(), clopper_pearson(b.count, total)))
                 .collect(),
             diverged: d.diverged,
+            exit_estimator: d.exit.as_ref().map(|e| e.estimator.clone()),
+            escape_probability: d
+                .exit
+                .as_ref()
+                .and_then(|e| e.ams.as_ref())
+                .map(|a| a.escape_probability),
+            escape_probability_ci95: d
+                .exit
+                .as_ref()
+                .and_then(|e| e.ams.as_ref())
+                .and_then(|a| a.escape_probability_ci95),
+            ams_iterations: d.exit.as_ref().and_then(|e| e.ams.as_ref()).map(|a| a.iterations),
         }
     }
 
@@ -147,7 +171,9 @@ impl SweepTable {
 
     /// Header and rows of `sweep.csv`: one row per point; per dynamics `label.msd`, …, `label.p_<class>`,
     /// then (appended after every original column) the 95 % intervals `label.exit_mean_time_ci_lo/hi` and
-    /// `label.p_<class>_ci_lo/hi`.
+    /// `label.p_<class>_ci_lo/hi`, then the exit estimator and, with AMS, the escape probability per
+    /// excursion with its interval and the iterations (`label.exit_estimator`, `label.escape_probability`,
+    /// `label.escape_probability_ci_lo/hi`, `label.ams_iterations`).
     pub fn csv(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let keys = self.axis_keys();
         let mut header: Vec<String> = vec!["point".into()];
@@ -193,6 +219,17 @@ impl SweepTable {
                 header.push(format!("{l}.p_{c}_ci_hi"));
             }
         }
+        for l in &labels {
+            for f in [
+                "exit_estimator",
+                "escape_probability",
+                "escape_probability_ci_lo",
+                "escape_probability_ci_hi",
+                "ams_iterations",
+            ] {
+                header.push(format!("{l}.{f}"));
+            }
+        }
         let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         let ou = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
         let rows = self
@@ -223,6 +260,14 @@ impl SweepTable {
                         r.push(o(ci.map(|c| c[0])));
                         r.push(o(ci.map(|c| c[1])));
                     }
+                }
+                for d in &p.dynamics {
+                    let ci = d.escape_probability_ci95;
+                    r.push(d.exit_estimator.clone().unwrap_or_default());
+                    r.push(o(d.escape_probability));
+                    r.push(o(ci.map(|c| c[0])));
+                    r.push(o(ci.map(|c| c[1])));
+                    r.push(d.ams_iterations.map(|v| v.to_string()).unwrap_or_default());
                 }
                 r
             })
