@@ -414,3 +414,318 @@ fn dimension_one_and_three() {
     assert_figure(&dir.join("cloud.png"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------- hostile values (no hangs)
+
+/// The values every series is poisoned with: NaN, ±∞, 0 and ±1e300 (and the largest f64).
+const HOSTILE: [f64; 7] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1e300, -1e300, f64::MAX];
+
+/// Value `k` of a poisoned field: every third entry is hostile (cycling through [`HOSTILE`], shifted per
+/// field so that rows mix them), the others keep `v`; with `all`, every entry is hostile.
+fn poison(v: f64, k: usize, field: usize, all: bool) -> f64 {
+    if all || k.is_multiple_of(3) {
+        HOSTILE[(k / 3 + field) % HOSTILE.len()]
+    } else {
+        v
+    }
+}
+
+/// The synthetic report with every number of every row and of the summary poisoned.
+fn hostile_report(all: bool) -> Report {
+    let mut r = synthetic_report();
+    let p = |v: f64, k: usize, f: usize| poison(v, k, f, all);
+    for (k, m) in r.moments.iter_mut().enumerate() {
+        m.t = p(m.t, k, 0);
+        m.mean.iter_mut().for_each(|v| *v = p(*v, k, 1));
+        m.cov.iter_mut().enumerate().for_each(|(j, v)| *v = p(*v, k, 2 + j));
+        m.trace = p(m.trace, k, 3);
+        m.trace_stderr = p(m.trace_stderr, k, 4);
+        m.msd = p(m.msd, k, 5);
+        m.msd_stderr = p(m.msd_stderr, k, 6);
+        m.theory_trace = m.theory_trace.map(|v| p(v, k, 7));
+        m.theory_msd = m.theory_msd.map(|v| p(v, k, 8));
+        m.eigenvalues.iter_mut().for_each(|v| *v = p(*v, k, 9));
+    }
+    for (k, s) in r.survival.iter_mut().enumerate() {
+        s.t = p(s.t, k, 0);
+        s.survival = p(s.survival, k, 1);
+    }
+    for (k, b) in r.basins.iter_mut().enumerate() {
+        b.probability = p(b.probability, k, 0);
+        b.ci_lo = p(b.ci_lo, k, 1);
+        b.ci_hi = p(b.ci_hi, k, 2);
+    }
+    for (k, q) in r.paths.iter_mut().enumerate() {
+        q.t = p(q.t, k, 0);
+        q.x.iter_mut().enumerate().for_each(|(j, v)| *v = p(*v, k, 1 + j));
+    }
+    r.summary.saddle = vec![HOSTILE[4], HOSTILE[0]];
+    r.summary.t_end = HOSTILE[1];
+    for (k, d) in r.summary.dynamics.iter_mut().enumerate() {
+        if let Some(e) = d.exit.as_mut() {
+            e.estimate.mean_time = Some(HOSTILE[(k + 1) % HOSTILE.len()]);
+            e.estimate.ci95 = Some([HOSTILE[k + 2], HOSTILE[k + 4]]);
+        }
+        if let Some(t) = d.theory.as_mut() {
+            t.exit_mean_time = Some(HOSTILE[k + 4]);
+        }
+        for (j, b) in d.basins.iter_mut().enumerate() {
+            b.point = Some(vec![HOSTILE[(j + k) % HOSTILE.len()], 1.0]);
+        }
+    }
+    r
+}
+
+/// A landscape whose value is NaN, ±∞, 0 or 1e300 on bands of the plane (and x² − y² elsewhere).
+#[derive(Debug)]
+struct HostileLandscape;
+impl samsde::model::landscape::Landscape for HostileLandscape {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        let band = (x[0] * 3.0).floor();
+        if band.is_finite() && band.rem_euclid(3.0) == 0.0 {
+            HOSTILE[(band.abs() as usize) % HOSTILE.len()]
+        } else {
+            x[0] * x[0] - x[1] * x[1]
+        }
+    }
+    fn gradient(&self, x: &[f64], g: &mut [f64]) {
+        g[0] = 2.0 * x[0];
+        g[1] = -2.0 * x[1];
+    }
+    fn hessian(&self, _: &[f64], h: &mut [f64]) {
+        h.copy_from_slice(&[2.0, 0.0, 0.0, -2.0]);
+    }
+    fn third(&self, _: &[f64], _: &[f64], t: &mut [f64]) {
+        t.iter_mut().for_each(|v| *v = 0.0);
+    }
+    fn name(&self) -> &'static str {
+        "hostile"
+    }
+}
+
+/// A sweep table over `axes` (key, values) with two dynamics whose every result is poisoned.
+fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTable {
+    use samsde::sweep::{SweepDynamics, SweepNoise, SweepPoint, SweepTable};
+    use std::collections::BTreeMap;
+    let n: usize = axes.iter().map(|a| a.1.len()).product();
+    let points = (0..n)
+        .map(|i| {
+            let mut values = BTreeMap::new();
+            let mut rest = i;
+            for (key, vals) in axes.iter().rev() {
+                values.insert(key.to_string(), vals[rest % vals.len()].to_string());
+                rest /= vals.len();
+            }
+            let dynamics = [("SAM", "sam_discrete"), ("USAM", "usam")]
+                .iter()
+                .enumerate()
+                .map(|(j, (label, kind))| {
+                    let k = i + 5 * j;
+                    let p = |v: f64, f: usize| poison(v, k, f, all);
+                    let (pt, lo, hi) = (p(0.3, 0), p(0.2, 1), p(0.4, 2));
+                    SweepDynamics {
+                        label: label.to_string(),
+                        kind: kind.to_string(),
+                        rho: Some(p(0.1 * i as f64, 3)),
+                        msd: p(1.0 + i as f64, 4),
+                        msd_stderr: p(0.1, 5),
+                        trace: p(1.0, 6),
+                        exit_mean_time: Some(p(2.0 + i as f64, 7)),
+                        exit_mean_time_stderr: Some(p(0.1, 8)),
+                        exit_mean_time_ci95: Some([p(1.8, 9), p(2.2 + i as f64, 10)]),
+                        exited: Some(10),
+                        censored: Some(30),
+                        basins: BTreeMap::from([("trapped".to_string(), pt), ("unresolved".to_string(), 1.0 - pt)]),
+                        basins_ci95: BTreeMap::from([("trapped".to_string(), [lo, hi])]),
+                        diverged: 0,
+                    }
+                })
+                .collect();
+            SweepPoint {
+                point: i,
+                values,
+                dynamics,
+                noise: Some(SweepNoise {
+                    kind: "isotropic".into(),
+                    sigma: poison(1.0, i, 11, all),
+                    batch_size: poison(4.0, i, 12, all),
+                }),
+            }
+        })
+        .collect();
+    SweepTable {
+        model: "hostile".into(),
+        seed: Some(1),
+        paths: Some(40),
+        vary: axes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(f64::to_string).collect()))
+            .collect(),
+        axes: axes.iter().map(|a| a.0.to_string()).collect(),
+        saddle_eigenvalues: vec![HOSTILE[0], -2.0, HOSTILE[4]],
+        t_end: Some(HOSTILE[4]),
+        points,
+    }
+}
+
+/// Line charts (every mark, with bars and fixed ranges) as the paper figures build them, all poisoned.
+fn hostile_charts(all: bool) -> Vec<Figure> {
+    let pts = |f: usize| -> Vec<(f64, f64)> {
+        (0..24)
+            .map(|k| (poison(k as f64, k, f, all), poison((k as f64).sin(), k, f + 1, all)))
+            .collect()
+    };
+    let measured: Vec<(f64, f64, f64, f64)> = (0..24)
+        .map(|k| {
+            let p = |v: f64, f: usize| poison(v, k, f, all);
+            (p(k as f64, 0), p(0.5, 1), p(0.4, 2), p(0.6, 3))
+        })
+        .collect();
+    let bars: Vec<(f64, f64, f64)> = (0..24)
+        .map(|k| {
+            (
+                poison(k as f64, k, 4, all),
+                poison(-1.0, k, 5, all),
+                poison(1.0, k, 6, all),
+            )
+        })
+        .collect();
+    let series = vec![
+        Series::new("line", 0, Mark::Line, pts(0)),
+        Series::new("dashed", 1, Mark::Dashed, pts(1)),
+        Series::new("points", 2, Mark::Points, pts(2)).with_bars(bars),
+        Series::new("line and points", 3, Mark::LinePoints, pts(3)),
+        Series::measured("measured", 4, &measured),
+    ];
+    let mut out = Vec::new();
+    for (x_range, y_range) in [
+        (None, None),
+        (Some((HOSTILE[0], 1.0)), Some((HOSTILE[1], HOSTILE[2]))),
+        (Some((HOSTILE[5], HOSTILE[4])), Some((0.0, 0.0))),
+        (Some((1.0, -1.0)), Some((HOSTILE[6], HOSTILE[6]))),
+    ] {
+        out.push(Figure {
+            title: "hostile".into(),
+            x_range,
+            y_range,
+            vlines: HOSTILE.to_vec(),
+            hlines: HOSTILE.to_vec(),
+            series: series.clone(),
+            ..Figure::default()
+        });
+    }
+    out
+}
+
+/// Runs `f` on another thread and fails if it has not returned within 60 s (a hang), or if it panicked.
+fn finishes<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: did not finish within 60 s (a hang)"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            let e = h.join().expect_err("the sender is gone only if the thread panicked");
+            std::panic::resume_unwind(e)
+        }
+    }
+}
+
+fn assert_png(p: &std::path::Path) {
+    let (w, h, px) = common::decode_png(p);
+    assert_eq!((w, h), common::FIGURE_SIZE, "{}", p.display());
+    assert_eq!(px.len(), (w * h) as usize, "{}", p.display());
+}
+
+/// Issue 9: every figure kind with NaN, ±∞, 0 and 1e300 in every series finishes (generous 60 s guard per
+/// kind, not a timing assertion) and writes a decodable PNG. `default.toml` with t_end = 700 used to hang in
+/// plotters' log-axis tick loop when the closed-form trace overflowed.
+#[test]
+fn hostile_values_render_every_figure_kind() {
+    let dir = scratch("plots-hostile");
+    for all in [false, true] {
+        let tag = if all { "all" } else { "mixed" };
+        // Run figures, with and without a landscape whose values are hostile too.
+        let d = dir.join(format!("run-{tag}"));
+        let written = finishes(&format!("run figures ({tag})"), move || {
+            let report = hostile_report(all);
+            let mut w = render_all(&report, Some(&HostileLandscape), &d).unwrap();
+            w.extend(render_all(&report, None, &d.join("plain")).unwrap());
+            w
+        });
+        assert!(!written.is_empty(), "{tag}: no run figure written");
+        written.iter().for_each(|p| assert_png(p));
+
+        // Sweep figures: one axis (line figures) and two axes (phase diagrams with O3 / O12 boundaries).
+        for (name, axes) in [
+            (
+                "sweep1",
+                vec![("dynamics.SAM.rho", vec![0.0, 0.1, 0.2, 1e300, 0.4, 0.5, -1e300, 0.7])],
+            ),
+            (
+                "sweep2",
+                vec![
+                    ("dynamics.SAM.rho", vec![0.0, 0.2, 1e300, 0.6]),
+                    ("noise.batch_size", vec![1.0, 2.0, 0.0, 64.0]),
+                ],
+            ),
+        ] {
+            let d = dir.join(format!("{name}-{tag}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let what = format!("{name} figures ({tag})");
+            let written = finishes(&what, move || {
+                samsde::plot::sweep::render_all(&hostile_sweep(&axes, all), &d).unwrap()
+            });
+            assert!(!written.is_empty(), "{what}: nothing written");
+            written.iter().for_each(|p| assert_png(p));
+        }
+
+        // Phase diagrams drawn directly, with hostile grids, cells and boundaries.
+        let d = dir.join(format!("phase-{tag}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let written = finishes(&format!("phase diagrams ({tag})"), move || {
+            let xs: Vec<f64> = (0..8).map(|k| poison(0.1 * k as f64, k, 0, all)).collect();
+            let ys: Vec<f64> = (0..6).map(|k| poison(0.2 * k as f64, k, 1, all)).collect();
+            let values: Vec<Vec<f64>> = (0..6)
+                .map(|j| (0..8).map(|i| poison(0.1 * i as f64, i + j, 2, all)).collect())
+                .collect();
+            let boundary = |x: f64| {
+                if x > 0.3 {
+                    1.0 / x
+                } else {
+                    HOSTILE[(x * 10.0).abs() as usize % 7]
+                }
+            };
+            let mut out = Vec::new();
+            for (k, b) in [Some(&boundary as &dyn Fn(f64) -> f64), None].into_iter().enumerate() {
+                let p = d.join(format!("phase{k}.png"));
+                phase_diagram(&p, "x", "y", &xs, &ys, &values, b, "hostile").unwrap();
+                out.push(p);
+            }
+            out
+        });
+        written.iter().for_each(|p| assert_png(p));
+
+        // The chart layer of the paper figures: every mark, bars, fixed hostile ranges, hostile rule lines.
+        let d = dir.join(format!("chart-{tag}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let written = finishes(&format!("charts ({tag})"), move || {
+            hostile_charts(all)
+                .iter()
+                .enumerate()
+                .map(|(k, fig)| {
+                    let p = d.join(format!("chart{k}.png"));
+                    chart::render(fig, &p).unwrap();
+                    p
+                })
+                .collect::<Vec<_>>()
+        });
+        written.iter().for_each(|p| assert_png(p));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

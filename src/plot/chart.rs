@@ -3,7 +3,8 @@
 //! palette, so a dynamics keeps its colour across figures; closed forms are dashed in the colour of the
 //! dynamics they describe). The sweep figures and the paper's figures are built on it.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
+use super::frame::{self, Frame};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
 use crate::error::Result;
 use plotters::prelude::*;
 use std::path::Path;
@@ -122,25 +123,27 @@ impl Default for Figure {
 /// Renders `fig` as a 1200×800 PNG at `path`. Points outside a fixed range are dropped. The legend goes to
 /// the corner with the fewest points (and ends of measured error bars).
 pub fn render(fig: &Figure, path: &Path) -> Result<()> {
-    let xr = fig.x_range.unwrap_or_else(|| {
-        padded(
-            finite_range(fig.series.iter().flat_map(|s| s.points.iter().map(|p| p.0))),
-            fig.pad.0,
-        )
-    });
-    let yr = fig.y_range.unwrap_or_else(|| {
-        padded(
-            finite_range(fig.series.iter().flat_map(|s| {
-                s.points
-                    .iter()
-                    .map(|p| p.1)
-                    .chain(s.bars.iter().flat_map(|b| [b.1, b.2]))
-            })),
-            fig.pad.1,
-        )
-    });
-    let inside =
-        |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1;
+    let xr = fig.x_range.map_or_else(
+        || frame::linear(fig.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), fig.pad.0),
+        frame::sane_linear,
+    );
+    let yr = fig.y_range.map_or_else(
+        || {
+            frame::linear(
+                fig.series.iter().flat_map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| p.1)
+                        .chain(s.bars.iter().flat_map(|b| [b.1, b.2]))
+                }),
+                fig.pad.1,
+            )
+        },
+        frame::sane_linear,
+    );
+    let fr = Frame::linear(xr, yr);
+    let (xr, yr) = (fr.x, fr.y);
+    let inside = |p: &(f64, f64)| fr.contains(*p);
     style::register_fonts();
     let e = out_err(path);
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
@@ -165,12 +168,12 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
         .draw()
         .map_err(&e)?;
     let grey = RGBColor(110, 110, 110).stroke_width(2);
-    for &v in &fig.vlines {
+    for &v in fig.vlines.iter().filter(|v| fr.has_x(**v)) {
         chart
             .draw_series(DashedLineSeries::new(vec![(v, yr.0), (v, yr.1)], 12, 8, grey))
             .map_err(&e)?;
     }
-    for &h in &fig.hlines {
+    for &h in fig.hlines.iter().filter(|h| fr.has_y(**h)) {
         chart
             .draw_series(DashedLineSeries::new(vec![(xr.0, h), (xr.1, h)], 12, 8, grey))
             .map_err(&e)?;
@@ -184,9 +187,10 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
                     s.points
                         .iter()
                         .zip(&s.bars)
-                        .filter(|(_, b)| b.1.is_finite() && b.2.is_finite())
+                        .filter(|(p, b)| inside(p) && !b.1.is_nan() && !b.2.is_nan())
                         .map(|(p, b)| {
-                            ErrorBar::new_vertical(p.0, b.1.min(p.1), p.1, b.2.max(p.1), c.stroke_width(2), 12)
+                            let (lo, hi) = (fr.clamp_y(b.1.min(p.1)), fr.clamp_y(b.2.max(p.1)));
+                            ErrorBar::new_vertical(p.0, lo, p.1, hi, c.stroke_width(2), 12)
                         }),
                 )
                 .map_err(&e)?;
@@ -195,9 +199,9 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
                 .draw_series(
                     s.bars
                         .iter()
-                        .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
+                        .filter(|b| fr.has_x(b.0) && !b.1.is_nan() && !b.2.is_nan())
                         .map(|b| {
-                            let (lo, hi) = (b.1.max(yr.0), b.2.min(yr.1));
+                            let (lo, hi) = (fr.clamp_y(b.1.min(b.2)), fr.clamp_y(b.2.max(b.1)));
                             ErrorBar::new_vertical(b.0, lo, 0.5 * (lo + hi), hi, c.stroke_width(2), 12)
                         }),
                 )
@@ -220,24 +224,37 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
         };
         let anno = match s.mark {
             Mark::Line => chart
-                .draw_series(style::segments(pts.iter().copied(), c.stroke_width(2)))
+                .draw_series(style::segments(&fr, s.points.iter().copied(), c.stroke_width(2)))
                 .map_err(&e)?,
-            Mark::Dashed => chart
-                .draw_series(DashedLineSeries::new(pts.iter().copied(), 14, 8, c.stroke_width(3)))
-                .map_err(&e)?,
+            Mark::Dashed => {
+                let runs = fr.polyline(s.points.iter().copied());
+                for run in runs.iter().skip(1) {
+                    chart
+                        .draw_series(DashedLineSeries::new(run.iter().copied(), 14, 8, c.stroke_width(3)))
+                        .map_err(&e)?;
+                }
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        runs.into_iter().next().unwrap_or_default(),
+                        14,
+                        8,
+                        c.stroke_width(3),
+                    ))
+                    .map_err(&e)?
+            }
             Mark::Points => chart
                 .draw_series(pts.iter().map(|p| Circle::new(*p, 6, c.filled())))
                 .map_err(&e)?,
             Mark::LinePoints => {
                 chart
-                    .draw_series(style::segments(pts.iter().copied(), c.stroke_width(2)))
+                    .draw_series(style::segments(&fr, s.points.iter().copied(), c.stroke_width(2)))
                     .map_err(&e)?;
                 chart
                     .draw_series(pts.iter().map(|p| Circle::new(*p, 5, c.filled())))
                     .map_err(&e)?
             }
             Mark::Measured => chart
-                .draw_series(style::segments(pts.iter().copied(), c.stroke_width(3)))
+                .draw_series(style::segments(&fr, s.points.iter().copied(), c.stroke_width(3)))
                 .map_err(&e)?,
         };
         if !s.label.is_empty() {

@@ -1,7 +1,8 @@
 //! `cloud.png`: the ensemble at a few snapshot times — stored path positions as dots, the mean marked and
 //! the 1σ and 2σ covariance ellipses of the first two coordinates, one colour per dynamics.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, SUBCAPTION, TICK, finite_range, out_err, padded};
+use super::frame::{self, Frame};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, SUBCAPTION, TICK, out_err};
 use super::{report_dim, var_name};
 use crate::error::Result;
 use crate::report::{MomentRow, Report};
@@ -66,22 +67,20 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             .filter(|p| tol(p.t, t) && p.x.len() >= 2 && p.x[0].is_finite() && p.x[1].is_finite())
             .map(|p| (style::dynamics_index(report, &p.label), p.x[0], p.x[1]))
             .collect();
-        let xr = padded(
-            finite_range(
-                ells.iter()
-                    .flat_map(|e| e.3.iter().map(|p| p.0).chain([e.1[0]]))
-                    .chain(dots.iter().map(|p| p.1)),
-            ),
+        let xr = frame::linear(
+            ells.iter()
+                .flat_map(|e| e.3.iter().map(|p| p.0).chain([e.1[0]]))
+                .chain(dots.iter().map(|p| p.1)),
             0.06,
         );
-        let yr = padded(
-            finite_range(
-                ells.iter()
-                    .flat_map(|e| e.3.iter().map(|p| p.1).chain([e.1[1]]))
-                    .chain(dots.iter().map(|p| p.2)),
-            ),
+        let yr = frame::linear(
+            ells.iter()
+                .flat_map(|e| e.3.iter().map(|p| p.1).chain([e.1[1]]))
+                .chain(dots.iter().map(|p| p.2)),
             0.06,
         );
+        let fr = Frame::linear(xr, yr);
+        let (xr, yr) = (fr.x, fr.y);
         let mut chart = ChartBuilder::on(area)
             .caption(format!("t = {}", style::num(t)), (FONT, SUBCAPTION))
             .margin(12)
@@ -106,18 +105,20 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         chart
             .draw_series(
                 dots.iter()
+                    .filter(|p| fr.contains((p.1, p.2)))
                     .map(|&(i, x, y)| Circle::new((x, y), 2, style::color(i).mix(0.45).filled())),
             )
             .map_err(&e)?;
         for (i, m, e1, e2) in &ells {
             let c = style::color(*i);
             if e1.len() > 2 {
+                let fill: Vec<(f64, f64)> = e1.iter().map(|p| fr.clamp(*p)).collect();
                 chart
-                    .draw_series(std::iter::once(Polygon::new(e1.clone(), c.mix(0.12).filled())))
+                    .draw_series(std::iter::once(Polygon::new(fill, c.mix(0.12).filled())))
                     .map_err(&e)?;
             }
             let s = chart
-                .draw_series(LineSeries::new(e1.iter().copied(), c.stroke_width(3)))
+                .draw_series(style::segments(&fr, e1.iter().copied(), c.stroke_width(3)))
                 .map_err(&e)?;
             if k == 0 {
                 let label = style::legend_label(
@@ -131,15 +132,19 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
                 s.label(label)
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
             }
-            chart
-                .draw_series(DashedLineSeries::new(e2.iter().copied(), 10, 6, c.stroke_width(2)))
-                .map_err(&e)?;
-            chart
-                .draw_series(std::iter::once(Cross::new((m[0], m[1]), 9, BLACK.stroke_width(3))))
-                .map_err(&e)?;
-            chart
-                .draw_series(std::iter::once(Cross::new((m[0], m[1]), 7, c.stroke_width(2))))
-                .map_err(&e)?;
+            for run in fr.polyline(e2.iter().copied()) {
+                chart
+                    .draw_series(DashedLineSeries::new(run, 10, 6, c.stroke_width(2)))
+                    .map_err(&e)?;
+            }
+            if fr.contains((m[0], m[1])) {
+                chart
+                    .draw_series(std::iter::once(Cross::new((m[0], m[1]), 9, BLACK.stroke_width(3))))
+                    .map_err(&e)?;
+                chart
+                    .draw_series(std::iter::once(Cross::new((m[0], m[1]), 7, c.stroke_width(2))))
+                    .map_err(&e)?;
+            }
         }
         if k == 0 {
             chart

@@ -2,7 +2,8 @@
 //! mean exit time (solid vertical line) and the closed-form mean (O5/O6, dashed vertical line); bottom, the
 //! exit-time histogram (density) derived from the drops of S.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, SUBCAPTION, TICK, finite_range, out_err, padded};
+use super::frame::{self, Frame, finite_range};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, SUBCAPTION, TICK, out_err};
 use crate::error::Result;
 use crate::report::Report;
 use plotters::prelude::*;
@@ -57,14 +58,24 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         return Ok(false);
     }
     let t_data = finite_range(curves.iter().flat_map(|c| c.s.iter().map(|p| p.0)));
+    // The time axis covers the survival data and 0; a mean drawn as a vertical line widens it only up to
+    // 1.5 × the last time (a closed form far beyond T is left out rather than squeezing the curves).
+    let t_max = t_data.map_or(f64::INFINITY, |r| r.1.max(0.0));
+    let marks = curves
+        .iter()
+        .flat_map(|c| c.mean.into_iter().chain(c.theory))
+        .filter(|m| *m <= 1.5 * t_max || !t_max.is_finite());
     let t_all = finite_range(
         curves
             .iter()
-            .flat_map(|c| c.s.iter().map(|p| p.0).chain(c.mean).chain(c.theory))
+            .flat_map(|c| c.s.iter().map(|p| p.0))
+            .chain(marks)
             .chain([0.0]),
     );
-    let xr = padded(t_all, 0.02);
+    let xr = frame::linear(t_all.map_or(vec![], |r| vec![r.0, r.1]), 0.02);
     let xr = (xr.0.max(t_all.map_or(0.0, |r| r.0) - 1e-12), xr.1);
+    let upper = Frame::linear(xr, (0.0, 1.05));
+    let xr = upper.x;
 
     style::register_fonts();
     let e = out_err(path);
@@ -108,16 +119,16 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             steps.push(*p);
         }
         chart
-            .draw_series(LineSeries::new(steps, col.stroke_width(3)))
+            .draw_series(style::segments(&upper, steps, col.stroke_width(3)))
             .map_err(&e)?
             .label(style::legend_label(report, &c.label))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
-        if let Some(m) = c.mean {
+        if let Some(m) = c.mean.filter(|m| upper.has_x(*m)) {
             chart
                 .draw_series(LineSeries::new([(m, 0.0), (m, 1.05)], col.stroke_width(2)))
                 .map_err(&e)?;
         }
-        if let Some(m) = c.theory {
+        if let Some(m) = c.theory.filter(|m| upper.has_x(*m)) {
             chart
                 .draw_series(DashedLineSeries::new([(m, 0.0), (m, 1.05)], 10, 7, col.stroke_width(2)))
                 .map_err(&e)?;
@@ -167,11 +178,11 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .map_err(&e)?;
 
     // Histogram panel: density of τ per bin from the drops of S (mass beyond the last time is censored).
-    let (t0, t1) = match t_data {
+    let (t0, t1) = frame::sane_linear(match t_data {
         Some((a, b)) if b > a => (a.min(0.0), b),
         Some((a, _)) => (a.min(0.0), a.min(0.0) + 1.0),
         None => (0.0, 1.0),
-    };
+    });
     let w = (t1 - t0) / BINS as f64;
     let hists: Vec<(usize, Vec<f64>)> = curves
         .iter()
@@ -179,8 +190,10 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             let mut h = vec![0.0; BINS];
             for k in 1..c.s.len() {
                 let drop = (c.s[k - 1].1 - c.s[k].1).max(0.0);
-                let b = (((c.s[k].0 - t0) / w).floor().max(0.0) as usize).min(BINS - 1);
-                h[b] += drop / w;
+                let b = (c.s[k].0 - t0) / w;
+                if b.is_finite() && drop.is_finite() {
+                    h[(b.floor().max(0.0) as usize).min(BINS - 1)] += drop / w;
+                }
             }
             (c.index, h)
         })
@@ -189,6 +202,8 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .map_or(1.0, |r| r.1)
         .max(1e-12)
         * 1.1;
+    let low = Frame::linear(xr, (0.0, ymax));
+    let ymax = low.y.1;
     let mut chart = ChartBuilder::on(&bottom)
         .caption("exit-time histogram (from the drops of S)", (FONT, SUBCAPTION))
         .margin(15)
@@ -215,7 +230,7 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         chart
             .draw_series(h.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(b, v)| {
                 let x0 = t0 + b as f64 * w + 0.05 * w + j as f64 * bw;
-                Rectangle::new([(x0, 0.0), (x0 + bw, *v)], col.mix(0.75).filled())
+                Rectangle::new([low.clamp((x0, 0.0)), low.clamp((x0 + bw, *v))], col.mix(0.75).filled())
             }))
             .map_err(&e)?;
     }

@@ -6,7 +6,8 @@
 //! Text uses the embedded DejaVu Sans (plotters' `ab_glyph` feature, see [`style::register_fonts`]), so the
 //! figures do not depend on system fonts. Every dynamics has one colour in all figures: its position in
 //! `summary.dynamics` indexes [`style::PALETTE`]. Non-finite values are skipped; empty data skips a figure
-//! (or a series) instead of failing.
+//! (or a series) instead of failing. Every axis range comes from [`frame`] and every line, band and marker is
+//! clipped to its [`frame::Frame`], so no value (NaN, ±∞, 0 on a log axis, 1e300) can hang plotters.
 //!
 //! | file | function | shows |
 //! |---|---|---|
@@ -22,6 +23,7 @@ pub mod basins;
 pub mod chart;
 pub mod cloud;
 pub mod exit;
+pub mod frame;
 pub mod phase;
 pub mod style;
 pub mod sweep;

@@ -1,7 +1,8 @@
 //! The phase diagram: a heat map of a probability over two swept parameters, with a colour bar and an
 //! optional theoretical boundary ([`phase_diagram`]).
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
+use super::frame::{Frame, finite_range};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -31,10 +32,11 @@ pub fn phase_diagram(
     }
     let xe = edges(xs);
     let ye = edges(ys);
-    let xr = finite_range(xe.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0));
-    let yr = finite_range(ye.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0));
-    let xr = if xr.1 > xr.0 { xr } else { padded(Some(xr), 0.0) };
-    let yr = if yr.1 > yr.0 { yr } else { padded(Some(yr), 0.0) };
+    let fr = Frame::linear(
+        finite_range(xe.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
+        finite_range(ye.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
+    );
+    let (xr, yr) = (fr.x, fr.y);
 
     style::register_fonts();
     let e = out_err(path);
@@ -72,7 +74,10 @@ pub fn phase_diagram(
                     return None;
                 }
                 let v = row.and_then(|r| r.get(ix)).copied().unwrap_or(f64::NAN);
-                Some(Rectangle::new([(x0, y0), (x1, y1)], colormap(v).filled()))
+                Some(Rectangle::new(
+                    [fr.clamp((x0, y0)), fr.clamp((x1, y1))],
+                    colormap(v).filled(),
+                ))
             })
         }))
         .map_err(&e)?;

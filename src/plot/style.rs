@@ -1,6 +1,7 @@
 //! Shared look of every figure: the embedded font, the figure size, text sizes, the palette (one colour per
 //! dynamics, the same in every figure) and small helpers for ranges and errors.
 
+use super::frame::Frame;
 use crate::error::Error;
 use crate::report::Report;
 use plotters::element::PathElement;
@@ -156,67 +157,18 @@ pub fn out_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
     move |e| Error::Output(format!("{}: plotting failed: {e}", path.display()))
 }
 
-/// Smallest and largest finite value of `values`, if any.
-pub fn finite_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for v in values {
-        if v.is_finite() {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-    }
-    (lo <= hi).then_some((lo, hi))
-}
-
-/// Pads `[lo, hi]` by `frac` of its width on both sides; a zero-width range becomes a small range around
-/// the value, and a missing or non-finite range becomes [0, 1].
-pub fn padded(range: Option<(f64, f64)>, frac: f64) -> (f64, f64) {
-    let Some((lo, hi)) = range else { return (0.0, 1.0) };
-    if !(lo.is_finite() && hi.is_finite()) {
-        return (0.0, 1.0);
-    }
-    let w = hi - lo;
-    let (a, b) = if w > 1e-12 * lo.abs().max(hi.abs()).max(1e-300) {
-        (lo - frac * w, hi + frac * w)
-    } else {
-        let h = if lo.abs() > 0.0 { 0.1 * lo.abs() } else { 1.0 };
-        (lo - h, hi + h)
-    };
-    if a.is_finite() && b.is_finite() && a < b {
-        (a, b)
-    } else {
-        (0.0, 1.0)
-    }
-}
-
-/// A positive range for a log axis: from the positive finite values, padded by a factor on both sides.
-pub fn log_range(range: Option<(f64, f64)>) -> (f64, f64) {
-    match range {
-        Some((lo, hi)) if lo > 0.0 && hi.is_finite() => {
-            let (lo, hi) = if hi / lo < 1.0001 {
-                (lo / 2.0, hi * 2.0)
-            } else {
-                (lo, hi)
-            };
-            let f = (hi / lo).powf(0.05);
-            (lo / f, hi * f)
-        }
-        _ => (1e-3, 1.0),
-    }
-}
-
-/// A polyline as separate two-point segments. plotters joins thick polylines with unbounded miters, which
-/// draws long spikes at sharp turns of noisy data; separate segments have no joins.
+/// A polyline as separate two-point segments, clipped to `frame` (broken at points it cannot draw, see
+/// [`Frame::polyline`]). plotters joins thick polylines with unbounded miters, which draws long spikes at
+/// sharp turns of noisy data; separate segments have no joins.
 pub fn segments(
+    frame: &Frame,
     points: impl IntoIterator<Item = (f64, f64)>,
     style: ShapeStyle,
 ) -> impl Iterator<Item = PathElement<(f64, f64)>> {
-    let pts: Vec<(f64, f64)> = points
+    frame
+        .polyline(points)
         .into_iter()
-        .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .collect();
-    (1..pts.len()).map(move |k| PathElement::new(vec![pts[k - 1], pts[k]], style))
+        .flat_map(move |run| (1..run.len()).map(move |k| PathElement::new(vec![run[k - 1], run[k]], style)))
 }
 
 /// Tick-label formatter for an axis spanning `span`: [`num`], with round-off residue near zero shown as 0.

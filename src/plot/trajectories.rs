@@ -1,7 +1,8 @@
 //! `trajectories.png`: stored sample paths in the plane of the first two coordinates, over a filled contour
 //! plot of f (when a 2-D landscape is given) with iso-lines, the saddle and the minima marked.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, out_err, padded};
+use super::frame::{self, Frame};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
 use super::{report_dim, var_name};
 use crate::error::Result;
 use crate::model::landscape::Landscape;
@@ -53,14 +54,10 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
 
     let xs = paths.values().flat_map(|(_, p)| p.iter().map(|q| q.1));
     let ys = paths.values().flat_map(|(_, p)| p.iter().map(|q| q.2));
-    let xr = padded(
-        finite_range(xs.chain(saddle.map(|s| s.0)).chain(minima.iter().map(|m| m.1))),
-        0.08,
-    );
-    let yr = padded(
-        finite_range(ys.chain(saddle.map(|s| s.1)).chain(minima.iter().map(|m| m.2))),
-        0.08,
-    );
+    let xr = frame::linear(xs.chain(saddle.map(|s| s.0)).chain(minima.iter().map(|m| m.1)), 0.08);
+    let yr = frame::linear(ys.chain(saddle.map(|s| s.1)).chain(minima.iter().map(|m| m.2)), 0.08);
+    let fr = Frame::linear(xr, yr);
+    let (xr, yr) = (fr.x, fr.y);
 
     style::register_fonts();
     let e = out_err(path);
@@ -101,6 +98,7 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
         let c = style::color(*i);
         let line = chart
             .draw_series(style::segments(
+                &fr,
                 pts.iter().map(|p| (p.1, p.2)),
                 c.mix(0.75).stroke_width(2),
             ))
@@ -109,13 +107,13 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
             line.label(style::legend_label(report, label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
         }
-        if let Some(last) = pts.last() {
+        if let Some(last) = pts.last().filter(|l| fr.contains((l.1, l.2))) {
             chart
                 .draw_series(std::iter::once(Circle::new((last.1, last.2), 4, c.filled())))
                 .map_err(&e)?;
         }
     }
-    if let Some((sx, sy)) = saddle.filter(|s| s.0.is_finite() && s.1.is_finite()) {
+    if let Some((sx, sy)) = saddle.filter(|s| fr.contains(*s)) {
         chart
             .draw_series(std::iter::once(Cross::new((sx, sy), 10, BLACK.stroke_width(4))))
             .map_err(&e)?
@@ -129,10 +127,7 @@ pub fn render(report: &Report, landscape: Option<&dyn Landscape>, path: &Path) -
             )))
             .map_err(&e)?;
     }
-    let minima: Vec<_> = minima
-        .into_iter()
-        .filter(|m| m.1.is_finite() && m.2.is_finite())
-        .collect();
+    let minima: Vec<_> = minima.into_iter().filter(|m| fr.contains((m.1, m.2))).collect();
     if !minima.is_empty() {
         chart
             .draw_series(

@@ -2,7 +2,8 @@
 //! per dynamics, ± one standard error as translucent bands, and the closed forms (O1) dashed in the same
 //! colour. The y axis is logarithmic when the positive values span more than two decades.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, finite_range, log_range, out_err, padded};
+use super::frame::{self, Frame};
+use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
 use crate::error::Result;
 use crate::report::{MomentRow, Report};
 use plotters::coord::ranged1d::ValueFormatter;
@@ -62,31 +63,27 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         return Ok(false);
     }
     let ts = series.iter().flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.0));
-    let xr = padded(finite_range(ts), 0.02);
-    let ys = || {
-        series.iter().flat_map(|s| {
-            s.trace
-                .iter()
-                .chain(&s.msd)
-                .flat_map(|p| [p.1 - p.2, p.1, p.1 + p.2])
-                .chain(s.theory_trace.iter().chain(&s.theory_msd).map(|p| p.1))
-        })
-    };
-    let pos = finite_range(series.iter().flat_map(|s| {
-        s.trace
+    let xr = frame::linear(ts, 0.02);
+    // The y range follows the measured curves and their bands; a closed form is included only where it stays
+    // within a factor 10 (log axis) or one range width (linear axis) of them, and is clipped beyond.
+    let measured = || {
+        series
             .iter()
-            .chain(&s.msd)
-            .map(|p| p.1)
-            .chain(s.theory_trace.iter().chain(&s.theory_msd).map(|p| p.1))
-            .filter(|v| *v > 0.0)
-    }));
+            .flat_map(|s| s.trace.iter().chain(&s.msd).flat_map(|p| [p.1 - p.2, p.1, p.1 + p.2]))
+    };
+    let theory = || {
+        series
+            .iter()
+            .flat_map(|s| s.theory_trace.iter().chain(&s.theory_msd).map(|p| p.1))
+    };
+    let centres = || series.iter().flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.1));
+    let pos = frame::positive_range(centres());
     let points = || {
         series
             .iter()
             .flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| (p.0, p.1)))
     };
     let log = matches!(pos, Some((lo, hi)) if hi / lo > 100.0);
-
     style::register_fonts();
     let e = out_err(path);
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
@@ -104,18 +101,25 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .x_label_area_size(60)
         .y_label_area_size(100);
     if log {
-        let yr = log_range(finite_range(ys().filter(|v| *v > 0.0)));
+        let (lo, hi) = frame::positive_range(measured().chain(centres())).unwrap_or((1e-3, 1.0));
+        let near = theory().filter(|v| *v >= lo / 10.0 && *v <= hi * 10.0);
+        let yr = frame::log(measured().chain(centres()).filter(|v| *v >= lo).chain(near)).unwrap_or((1e-3, 1.0));
+        let fr = Frame::log_y(xr, yr);
         let mut chart = builder
-            .build_cartesian_2d(xr.0..xr.1, (yr.0..yr.1).log_scale())
+            .build_cartesian_2d(fr.x.0..fr.x.1, (fr.y.0..fr.y.1).log_scale())
             .map_err(&e)?;
-        let pts = points().filter(|p| p.1 > 0.0).map(|p| (p.0, p.1.log10()));
-        let corner = style::quiet_corner(pts, xr, (yr.0.log10(), yr.1.log10()));
-        draw(&mut chart, report, &series, ydesc, yr.0, corner).map_err(&e)?;
+        let pts = points().filter(|p| fr.contains(*p)).map(|p| (p.0, p.1.log10()));
+        let corner = style::quiet_corner(pts, fr.x, (fr.y.0.log10(), fr.y.1.log10()));
+        draw(&mut chart, report, &series, ydesc, &fr, corner).map_err(&e)?;
     } else {
-        let yr = padded(finite_range(ys()).map(|(lo, hi)| (lo.min(0.0), hi)), 0.05);
-        let mut chart = builder.build_cartesian_2d(xr.0..xr.1, yr.0..yr.1).map_err(&e)?;
-        let corner = style::quiet_corner(points(), xr, yr);
-        draw(&mut chart, report, &series, ydesc, f64::NEG_INFINITY, corner).map_err(&e)?;
+        let (lo, hi) = frame::finite_range(measured().chain([0.0])).unwrap_or((0.0, 1.0));
+        let w = (hi - lo).max(1e-300);
+        let near = theory().filter(|v| *v >= lo - w && *v <= hi + w);
+        let yr = frame::linear(measured().chain([0.0]).chain(near), 0.05);
+        let fr = Frame::linear(xr, yr);
+        let mut chart = builder.build_cartesian_2d(fr.x.0..fr.x.1, fr.y.0..fr.y.1).map_err(&e)?;
+        let corner = style::quiet_corner(points(), fr.x, fr.y);
+        draw(&mut chart, report, &series, ydesc, &fr, corner).map_err(&e)?;
     }
     root.present().map_err(&e)?;
     Ok(true)
@@ -123,21 +127,21 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
 
 type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 
-/// Draws mesh, bands, curves and legend; band lower edges are clamped at `floor` (the log axis minimum).
+/// Draws mesh, bands, curves and legend, everything clipped to `fr` (on a log axis, values ≤ 0 are left out
+/// of lines and bands: no line from log 0).
 fn draw<'a, Y>(
     chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
     report: &Report,
     series: &[Series],
     ydesc: &str,
-    floor: f64,
+    fr: &Frame,
     corner: SeriesLabelPosition,
 ) -> std::result::Result<(), DrawError>
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let fmt = |v: &f64| style::num(*v);
-    let xr = chart.x_range();
-    let fx = style::tick(xr.end - xr.start);
+    let fx = style::tick(fr.x.1 - fr.x.0);
     chart
         .configure_mesh()
         .x_desc("time t")
@@ -151,29 +155,28 @@ where
     for s in series {
         let c = style::color(s.index);
         for curve in [&s.trace, &s.msd] {
-            if curve.len() >= 2 {
-                let mut band: Vec<(f64, f64)> = curve.iter().map(|p| (p.0, (p.1 + p.2).max(floor))).collect();
-                band.extend(curve.iter().rev().map(|p| (p.0, (p.1 - p.2).max(floor))));
-                chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))?;
-            }
+            chart.draw_series(
+                bands(curve, fr)
+                    .into_iter()
+                    .map(|band| Polygon::new(band, c.mix(0.18).filled())),
+            )?;
         }
-        // On a log axis (floor > −∞) non-positive values cannot be drawn and are left out.
-        let keep = |p: &&(f64, f64, f64)| p.1 > floor || floor == f64::NEG_INFINITY;
         let xy = |p: &(f64, f64, f64)| (p.0, p.1);
         chart
-            .draw_series(style::segments(s.trace.iter().filter(keep).map(xy), c.stroke_width(3)))?
+            .draw_series(style::segments(fr, s.trace.iter().map(xy), c.stroke_width(3)))?
             .label(style::legend_label(report, &s.label))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        chart.draw_series(style::segments(s.msd.iter().filter(keep).map(xy), c.stroke_width(2)))?;
-        chart.draw_series(s.msd.iter().filter(keep).map(|p| Circle::new(xy(p), 4, c.filled())))?;
+        chart.draw_series(style::segments(fr, s.msd.iter().map(xy), c.stroke_width(2)))?;
+        chart.draw_series(
+            s.msd
+                .iter()
+                .map(xy)
+                .filter(|p| fr.contains(*p))
+                .map(|p| Circle::new(p, 4, c.filled())),
+        )?;
         for th in [&s.theory_trace, &s.theory_msd] {
-            if th.len() >= 2 {
-                chart.draw_series(DashedLineSeries::new(
-                    th.iter().copied().filter(|p| p.1 > floor || floor == f64::NEG_INFINITY),
-                    12,
-                    8,
-                    c.stroke_width(2),
-                ))?;
+            for run in fr.polyline(th.iter().copied()) {
+                chart.draw_series(DashedLineSeries::new(run, 12, 8, c.stroke_width(2)))?;
             }
         }
     }
@@ -216,4 +219,28 @@ where
         .position(corner)
         .draw()?;
     Ok(())
+}
+
+/// The ±1 SE band of `curve` as polygons clamped into `fr`, one per run of consecutive drawable points
+/// (finite, and positive on a log axis); a band's lower edge below the axis is drawn at the axis.
+fn bands(curve: &Curve, fr: &Frame) -> Vec<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    let mut run: Vec<&(f64, f64, f64)> = Vec::new();
+    let mut flush = |run: &mut Vec<&(f64, f64, f64)>| {
+        if run.len() >= 2 {
+            let mut band: Vec<(f64, f64)> = run.iter().map(|p| fr.clamp((p.0, p.1 + p.2))).collect();
+            band.extend(run.iter().rev().map(|p| fr.clamp((p.0, p.1 - p.2))));
+            out.push(band);
+        }
+        run.clear();
+    };
+    for p in curve {
+        if fr.drawable((p.0, p.1)) && p.2.is_finite() {
+            run.push(p);
+        } else {
+            flush(&mut run);
+        }
+    }
+    flush(&mut run);
+    out
 }
