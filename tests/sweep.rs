@@ -95,9 +95,15 @@ fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
             assert!(lo <= m && m <= hi, "{l}: {lo} {m} {hi}");
         }
     }
-    // The interval columns come after every original column.
+    // The interval columns come after every original column, and the rare-event columns (added later) after them.
     let first_ci = h.iter().position(|x| x.contains("_ci_")).expect("a CI column");
-    assert!(h.iter().skip(first_ci).all(|x| x.contains("_ci_")));
+    let first_ams = h.iter().position(|x| x.ends_with(".exit_estimator")).expect("AMS columns");
+    assert!(h.iter().take(first_ams).skip(first_ci).all(|x| x.contains("_ci_")));
+    assert!(h.iter().skip(first_ams).all(|x| {
+        ["exit_estimator", "escape_probability", "ams_iterations"]
+            .iter()
+            .any(|c| x.contains(c))
+    }));
 
     // `samsde plot` re-renders the figures from sweep.json alone.
     for f in LINE_FIGS {
