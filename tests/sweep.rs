@@ -97,7 +97,10 @@ fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
     }
     // The interval columns come after every original column, and the rare-event columns (added later) after them.
     let first_ci = h.iter().position(|x| x.contains("_ci_")).expect("a CI column");
-    let first_ams = h.iter().position(|x| x.ends_with(".exit_estimator")).expect("AMS columns");
+    let first_ams = h
+        .iter()
+        .position(|x| x.ends_with(".exit_estimator"))
+        .expect("AMS columns");
     assert!(h.iter().take(first_ams).skip(first_ci).all(|x| x.contains("_ci_")));
     assert!(h.iter().skip(first_ams).all(|x| {
         ["exit_estimator", "escape_probability", "ams_iterations"]
