@@ -180,6 +180,20 @@ fn ams_runs_are_not_split_into_shards_of_paths() {
     let e = exp.run_blocks(2, false, 0..1).expect_err("a shard is refused");
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("estimator = \"ams\""), "{e}");
+    assert!(exp.run_shard(2, false, 0..1).is_err());
+    // `samsde run --shard` refuses before it writes anything.
+    let d = scratch("ams-shard");
+    let m = write(&d, "trap.toml", TRAP);
+    let out = d.join("shard");
+    let a = bin()
+        .args(["run", "--shard", "1/2", "--paths", "512"])
+        .arg(&m)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("cannot be split into shards"));
+    assert!(!out.exists());
 }
 
 #[test]
@@ -365,4 +379,66 @@ fn basin_shares_of_rare_escapes_agree_with_brute_force_and_the_scale_function() 
         .escape_probability_ci95
         .map_or(0.0, |(l, h)| (h - l) / (2.0 * 2.093));
     assert!(sum < p_exit.escape_probability + 5.0 * se_sum.hypot(se_exit));
+}
+
+/// A sweep of an AMS model shards by grid point: `sweep --shard K/N` + `merge` give the AMS estimates of the
+/// unsharded point, bit for bit.
+#[test]
+fn a_sweep_with_ams_shards_by_grid_point() {
+    let d = scratch("ams-sweep-shards");
+    let m = write(&d, "trap.toml", TRAP);
+    let common = [
+        "--vary",
+        "dynamics.USAM.rho=0.8,0.9",
+        "--set",
+        "ams.replicas=4",
+        "--set",
+        "ams.particles=100",
+        "--threads",
+        "2",
+    ];
+    let mut dirs = Vec::new();
+    for k in 0..2 {
+        let out = d.join(format!("shard{k}"));
+        bin()
+            .args(["sweep", "--shard", &format!("{k}/2")])
+            .arg(&m)
+            .args(common)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        dirs.push(out);
+    }
+    let merged = d.join("merged");
+    bin()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(merged.join("sweep.json")).unwrap()).unwrap();
+    for (i, rho) in ["0.8", "0.9"].iter().enumerate() {
+        let mut src = Source::parse(m.to_str().unwrap(), TRAP).unwrap();
+        for s in [
+            "ams.replicas=4",
+            "ams.particles=100",
+            &format!("dynamics.USAM.rho={rho}"),
+        ] {
+            src.set(s).unwrap();
+        }
+        let obs = Experiment::load(&src).unwrap().run(1, false).unwrap();
+        let got = &json["points"][i]["dynamics"][1];
+        assert_eq!(got["exit_estimator"], "ams");
+        assert_eq!(
+            got["exit_mean_time"].as_f64(),
+            Some(obs.ams[1].exit.mean_time),
+            "point {i}"
+        );
+        assert_eq!(
+            got["escape_probability"].as_f64(),
+            Some(obs.ams[1].exit.escape_probability)
+        );
+    }
 }

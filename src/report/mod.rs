@@ -10,7 +10,7 @@ pub mod theory;
 
 pub use schema::{
     AmsBasinSummary, AmsExit, BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow,
-    Report, Summary, SurvivalRow, Theory, Width,
+    Report, Sharding, Summary, SurvivalRow, Theory, Width,
 };
 pub use summarise::{SNR_WARNING, snr_warning, summarise};
 
