@@ -312,3 +312,62 @@ fn bad_data_files_are_model_errors_with_key_file_and_fix() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sharded run of a model whose data files are relative to the model file: the shards run from the model's
+/// folder, `samsde merge` runs from another folder (as the merge job of `samsde submit` does) and reloads
+/// the shards' model.toml, which names the data files by absolute path; the merge equals the run in one
+/// piece (moments.csv byte for byte).
+#[test]
+fn shards_with_relative_data_files_merge_from_another_folder() {
+    let dir = scratch("npy-shards");
+    let (models, elsewhere) = (dir.join("models"), dir.join("elsewhere"));
+    std::fs::create_dir_all(models.join("arrays")).expect("mkdir");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    let (h, c) = saddle_5();
+    npy::write(models.join("arrays/H.npy"), &[5, 5], &h).expect("write H");
+    npy::write(models.join("arrays/c.npy"), &[5], &c).expect("write c");
+    npy::write(models.join("arrays/G.npy"), &[9, 5], &gradients(9, 5)).expect("write G");
+    let body = format!(
+        "[landscape]\nkind = \"quadratic\"\nhessian_file = \"arrays/H.npy\"\ncenter_file = \"arrays/c.npy\"\n\
+         [noise]\nkind = \"gradients\"\ngradients_file = \"arrays/G.npy\"\n{}",
+        TAIL.replace("paths = 8", "paths = 600")
+    );
+    let m = write_model(&models, &body);
+    let single = dir.join("single");
+    bin()
+        .current_dir(&models)
+        .args(["run", "model.toml", "--out"])
+        .arg(&single)
+        .assert()
+        .success();
+    let shards: Vec<std::path::PathBuf> = (0..2).map(|k| dir.join(format!("shard{k}"))).collect();
+    for (k, s) in shards.iter().enumerate() {
+        bin()
+            .current_dir(&models)
+            .args(["run", "model.toml", "--shard", &format!("{k}/2"), "--out"])
+            .arg(s)
+            .assert()
+            .success();
+        let stored = std::fs::read_to_string(s.join("model.toml")).expect("model.toml");
+        let abs = std::fs::canonicalize(models.join("arrays/G.npy")).expect("exists");
+        assert!(stored.contains(&abs.display().to_string()), "{stored}");
+    }
+    let merged = dir.join("merged");
+    bin()
+        .current_dir(&elsewhere)
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    for f in ["moments.csv", "config.resolved.toml"] {
+        let (a, b) = (
+            std::fs::read(single.join(f)).expect("single"),
+            std::fs::read(merged.join(f)).expect("merged"),
+        );
+        assert!(a == b, "{f} of the merge differs from the single run");
+    }
+    assert!(m.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -261,14 +261,31 @@ pub fn model(src: &Source, landscape_config: &LandscapeConfig, noise_config: &No
     Model::new(l, n).map_err(|e| src.locate(e))
 }
 
+/// The model-file keys that name data files, as (section, key): read relative to the model file's folder.
+pub const DATA_FILE_KEYS: [(&str, &str); 5] = [
+    ("landscape", "hessian_file"),
+    ("landscape", "center_file"),
+    ("landscape", "data"),
+    ("noise", "covariance_file"),
+    ("noise", "gradients_file"),
+];
+
+/// The absolute form of the data-file path `p` as written in `src`: resolved against the model file's folder
+/// ([`Source::data_path`]), then canonical if the file exists, else made absolute against the current folder.
+fn absolute(src: &Source, p: &str) -> String {
+    let path = src.data_path(p);
+    let path = std::fs::canonicalize(&path)
+        .or_else(|_| std::path::absolute(&path))
+        .unwrap_or(path);
+    path.display().to_string()
+}
+
 /// Rewrites every data-file path of `landscape` and `noise` as an absolute path, so that a resolved
 /// configuration (`config.resolved.toml`) reads the same files from any folder.
 pub fn absolute_paths(src: &Source, landscape: &mut LandscapeConfig, noise: &mut NoiseConfig) {
     let abs = |p: &mut Option<String>| {
         if let Some(f) = p {
-            let path = src.data_path(f);
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
-            *f = path.display().to_string();
+            *f = absolute(src, f);
         }
     };
     match landscape {
@@ -285,4 +302,18 @@ pub fn absolute_paths(src: &Source, landscape: &mut LandscapeConfig, noise: &mut
     }
     abs(&mut noise.covariance_file);
     abs(&mut noise.gradients_file);
+}
+
+/// `src`'s table (overrides applied) with every data-file path ([`DATA_FILE_KEYS`]) made absolute: the model
+/// as a shard folder stores it (`model.toml`), which `samsde merge` loads from whatever folder it runs in.
+pub fn table_with_absolute_paths(src: &Source) -> toml::Table {
+    let mut table = src.table.clone();
+    for (section, key) in DATA_FILE_KEYS {
+        if let Some(toml::Value::Table(t)) = table.get_mut(section)
+            && let Some(toml::Value::String(p)) = t.get_mut(key)
+        {
+            *p = absolute(src, p);
+        }
+    }
+    table
 }

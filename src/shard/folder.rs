@@ -111,9 +111,11 @@ pub fn sweep_hash(sweep: &Sweep) -> Result<String> {
     Ok(fnv1a64(all.as_bytes()))
 }
 
-/// The model as a shard stores it: its table with every override applied.
+/// The model as a shard stores it: its table with every override applied and every data-file path absolute
+/// (the merge reads it from another folder).
 fn model_text(src: &Source) -> Result<String> {
-    let body = toml::to_string(&src.table).map_err(|e| Error::Output(e.to_string()))?;
+    let body = toml::to_string(&crate::setup::model::table_with_absolute_paths(src))
+        .map_err(|e| Error::Output(e.to_string()))?;
     Ok(format!(
         "# The model of this shard with its overrides applied (written by `samsde run/sweep --shard`).\n{body}"
     ))
