@@ -24,6 +24,10 @@ const SAM: usize = 3;
 const OPT: usize = 4;
 /// Index of `sam_fullbatch`.
 const FULL: usize = 5;
+/// (ρ, ratio) points of a series.
+type Points = Vec<(f64, f64)>;
+/// (ρ, lower, upper) error bars of a series.
+type Bars = Vec<(f64, f64, f64)>;
 
 /// (mean exit time, its standard error, censored paths) of `label`.
 pub fn exit_time(rep: &Report, label: &str) -> Result<(f64, f64, u64)> {
@@ -239,7 +243,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         ));
     }
     // Figure 1: the optimizer, its SDE, USAM and K with their closed forms.
-    let bars_of = |i: usize| -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+    let bars_of = |i: usize| -> (Points, Bars) {
         let pts = (0..rhos.len()).map(|k| (rhos[k], ratio(k, i).0)).collect();
         let bars = (0..rhos.len())
             .map(|k| {
