@@ -497,7 +497,7 @@ fn csv_errors_name_the_line_and_the_fix() {
 }
 
 /// N2 of `mlp` against real mini-batches (math spec §1, N2): the optimizer's mini-batches (`Noise::draw_batch`
-/// + `Noise::batch_gradient`, B = 10 iris flowers of 150, with and without replacement) drawn M = 10⁵ times at
+/// then `Noise::batch_gradient`, B = 10 iris flowers of 150, with and without replacement) drawn M = 10⁵ times at
 /// a generic point of a tanh/cross-entropy network (d = 19); their empirical mean is ∇f and their empirical
 /// covariance is Σ_B = F Fᵀ of the noise model (κ = 1/B with replacement, (N−B)/((N−1)B) without), every
 /// mean and every covariance entry within 5 standard errors. The standard error of an empirical covariance
