@@ -77,6 +77,49 @@ fn o1_covariance_of_sgd_usam_and_model_k() {
     }
 }
 
+/// Model K under N0 and N3 (issue 9: it ignored B under N3 and σ₁ under N0). Its noise is √η Σ_B(d)^{1/2} with
+/// Σ_B as the noise model gives it, its drift model K's, so the O1 law with A = H(I+ρH)², S = ηΣ_B holds. Same
+/// saddle and tolerances as the O1 test (5 SE against the exact EM law; 20 000 paths, t = 1, dt = 0.01); N3 with
+/// Σ₁ = [[2, 0.6], [0.6, 1]], B = 8 (the old code used |H| here: a variance 4–8× off, far outside 5 SE), N0 with
+/// σ₁ = 0.7, B = 2.
+#[test]
+fn o1_model_k_with_the_noise_as_given() {
+    let h = dmatrix![1.0, 0.5; 0.5, -0.5];
+    let (eta, rho, t, dt, n) = (0.5, 0.1, 1.0, 0.01, 20_000u64);
+    let x0 = dvector![0.3, -0.2];
+    let quad = || samsde::model::landscape::Quadratic::new(&[vec![1.0, 0.5], vec![0.5, -0.5]], None).unwrap();
+    let n3 = samsde::model::noise::Noise::linear(&[vec![2.0, 0.6], vec![0.6, 1.0]], 8.0, 2).unwrap();
+    let cases = [
+        ("N3", model(quad(), n3), dmatrix![2.0, 0.6; 0.6, 1.0] / 8.0),
+        (
+            "N0",
+            model(quad(), n0(0.7, 2.0)),
+            nalgebra::DMatrix::identity(2, 2) * (0.49 / 2.0),
+        ),
+    ];
+    for (name, m, sigma_b) in cases {
+        let entries = vec![entry("K", &spec(Kim, eta, rho), &m, dt, t, 2)];
+        let r = run(&ens(n, 103), &entries, &plan(vec![0.3, -0.2]), t);
+        let (a, s) = linear_model(LinearKind::ModelK, &h, &sigma_b, eta, rho).unwrap();
+        let (m_em, c_em) = em_moments(&a, &s, &x0, dt, (t / dt).round() as usize).unwrap();
+        let est = r[0].moments.at[1].estimate();
+        for p in 0..2 {
+            let se = est.mean_stderr[p];
+            within(&format!("model K {name} mean[{p}]"), est.mean[p], m_em[p], K * se, se);
+            for q in p..2 {
+                let se = cov_se(&est.cov, p, q, n);
+                within(
+                    &format!("model K {name} C[{p}{q}]"),
+                    est.cov[p][q],
+                    c_em[(p, q)],
+                    K * se,
+                    se,
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------- O2
 
 /// (snapshot index, t, spec values for SGD, model K, S-USAM).
