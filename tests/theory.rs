@@ -315,7 +315,10 @@ fn o5_inverted_ou_exit_time() {
     // (The spec's Monte Carlo column is checked by tests/oracles.rs, o5_exit_time_of_the_inverted_ou.)
     let (h, rho) = (DMatrix::from_element(1, 1, -2.0), 0.1);
     let sigma_b = matrix_abs(&h).unwrap() / 8.0;
-    for (kind, (kappa, s2, _, _)) in [LinearKind::Sgd, LinearKind::Usam, LinearKind::ModelK].into_iter().zip(rows) {
+    for (kind, (kappa, s2, _, _)) in [LinearKind::Sgd, LinearKind::Usam, LinearKind::ModelK]
+        .into_iter()
+        .zip(rows)
+    {
         let (a, s) = linear_model(kind, &h, &sigma_b, 0.08, rho).unwrap();
         rel(-a[(0, 0)], kappa, 1e-14);
         rel(s[(0, 0)], s2, 1e-14);
