@@ -5,10 +5,12 @@ use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
 use crate::model::{CriticalPoint, Landscape};
+use crate::progress::duration;
 use crate::report::output::{self, Kind, Staging};
 use crate::report::{self, Report, Theory};
+use crate::setup::resources::LONG_PATH_STEPS;
 use crate::setup::schema::LandscapeConfig;
-use crate::setup::{Experiment, Source};
+use crate::setup::{Experiment, Resources, Source};
 use crate::sweep::{Axis, Sweep, SweepTable};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -51,25 +53,27 @@ fn source(c: &Common) -> Result<Source> {
 }
 
 fn run_default() -> Result<()> {
+    let t0 = std::time::Instant::now();
     let src = Source::parse("<embedded default model>", DEFAULT_MODEL)?;
     let exp = Experiment::load(&src)?;
     let dir = PathBuf::from("output").join(&exp.name);
     // The default job replaces its own earlier output (only a folder samsde wrote; see `report::output`).
     let figs = run_into(&exp, &dir, 0, true)?;
-    print_done(&dir, &figs);
+    print_done(&dir, &figs, t0);
     Ok(())
 }
 
 fn run_model(c: &Common) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let src = source(c)?;
     let exp = Experiment::load(&src)?;
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
     let figs = run_into(&exp, &dir, c.threads, c.force)?;
-    print_done(&dir, &figs);
+    print_done(&dir, &figs, t0);
     Ok(())
 }
 
-fn print_done(dir: &Path, figs: &[PathBuf]) {
+fn print_done(dir: &Path, figs: &[PathBuf], t0: std::time::Instant) {
     println!("results: {}", dir.display());
     println!("  summary.json, moments.csv, exit_times.csv, basins.csv, paths.csv, config.resolved.toml");
     if figs.is_empty() {
@@ -80,12 +84,41 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
             println!("  {}", f.display());
         }
     }
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
+}
+
+/// The worker threads a pool of `threads` gets (0: rayon's default, all cores).
+fn pool_threads(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
+/// Refuses (exit status 2) a run that would not fit in memory; announces one that will take long.
+fn check_cost(r: &Resources, total_path_steps: f64, what: &str) -> Result<()> {
+    r.check_memory()?;
+    if total_path_steps >= LONG_PATH_STEPS {
+        eprintln!(
+            "samsde: {what}: {total_path_steps:.1e} path-steps ({}); this takes a while{}",
+            r.describe(),
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                " (the bar shows the remaining time)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Runs `exp` and writes its output folder `dir` (results, resolved configuration, figures); returns the
 /// figures rendered. The folder is checked and its temporary folder created before the run starts
 /// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
 fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
+    let cost = exp.resources(pool_threads(threads));
+    check_cost(&cost, cost.path_steps, "this run")?;
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
@@ -100,6 +133,7 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
 }
 
 fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let base = source(c)?;
     // Every point is validated before anything is run or written.
     let sw = Sweep::new(&base, axes)?;
@@ -107,6 +141,9 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("{}_sweep", sw.name())));
+    if let Some((worst, total)) = sw.resources(pool_threads(c.threads)) {
+        check_cost(&worst, total, &format!("this sweep of {} points", sw.points()))?;
+    }
     let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
     table.write_dir(staging.path())?;
@@ -118,6 +155,7 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
     for f in figs {
         println!("  {}", f.display());
     }
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
     Ok(())
 }
 
@@ -253,15 +291,15 @@ fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
     staging.commit()?;
     let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
     println!(
-        "{}/{} checks agree with the paper ({:.1} s)",
+        "{}/{} checks agree with the paper",
         rows.iter().filter(|r| r.agree).count(),
         rows.len(),
-        t0.elapsed().as_secs_f64()
     );
     println!("report: {}", report.display());
     println!("figures:");
     for f in &figures {
         println!("  {}", f.display());
     }
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
     Ok(())
 }

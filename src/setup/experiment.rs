@@ -112,7 +112,7 @@ impl Experiment {
         let l = model.landscape().as_ref();
         let d = l.dim();
         let solver = solver(src, &c)?;
-        ensemble_and_output(src, &c)?;
+        ensemble_and_output(src, &mut c)?;
         let saddle = saddle(src, &c, l)?;
         let start = start(src, &c, &saddle)?;
         let region = region(src, &c.exit, &saddle)?;
@@ -232,9 +232,45 @@ fn solver(src: &Source, c: &Config) -> Result<SolverSpec> {
     })
 }
 
+/// Whether `key` is given in the model file or by `--set`.
+fn given(src: &Source, key: &str) -> bool {
+    let mut t = Some(&src.table);
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        match t.and_then(|t| t.get(*p)) {
+            Some(toml::Value::Table(inner)) => t = Some(inner),
+            Some(_) => return i + 1 == parts.len(),
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Whether `--set` (or `--paths`, or a sweep axis) changed a key matching `pred`.
+fn overridden(src: &Source, pred: impl Fn(&str) -> bool) -> bool {
+    src.overridden.iter().any(|k| pred(k))
+}
+
+/// An output count that must not exceed `max`: an explicit value above it is an error, unless what bounds it
+/// was changed by an override (the file's value was written for other paths or steps); a default, or a value
+/// whose bound was overridden, is lowered to `max`.
+fn at_most(src: &Source, key: &str, value: u64, max: u64, bound_overridden: bool, why: &str) -> Result<u64> {
+    if value <= max {
+        return Ok(value);
+    }
+    if given(src, key) && !bound_overridden {
+        return Err(src.error(
+            Some(key),
+            &format!("{value} exceeds {why} ({max})"),
+            &format!("use at most {max}"),
+        ));
+    }
+    Ok(max)
+}
+
 /// `[ensemble]` and `[output]` numbers.
-fn ensemble_and_output(src: &Source, c: &Config) -> Result<()> {
-    let e = &c.ensemble;
+fn ensemble_and_output(src: &Source, c: &mut Config) -> Result<()> {
+    let e = c.ensemble.clone();
     if e.paths == 0 {
         return Err(src.error(
             Some("ensemble.paths"),
@@ -257,6 +293,14 @@ fn ensemble_and_output(src: &Source, c: &Config) -> Result<()> {
             "need at least 2 snapshots (t = 0 and t_end)",
         ));
     }
+    c.output.sample_paths = at_most(
+        src,
+        "output.sample_paths",
+        c.output.sample_paths,
+        e.paths,
+        overridden(src, |k| k == "ensemble.paths"),
+        "the number of paths, ensemble.paths",
+    )?;
     Ok(())
 }
 
@@ -358,8 +402,7 @@ fn dynamics(
             dy.label = dy.kind.name().to_uppercase();
         }
     }
-    let mut entries = Vec::new();
-    let mut meta = Vec::new();
+    let mut built_all = Vec::new();
     for (i, dy) in c.dynamics.iter().enumerate() {
         let prefix = format!("dynamics.{}", dy.label);
         if c.dynamics[..i].iter().any(|o| o.label == dy.label) {
@@ -369,11 +412,15 @@ fn dynamics(
                 "give every [[dynamics]] entry a distinct label",
             ));
         }
-        if dy.label.contains(['.', '=', ' ', '\t']) {
+        if !label_ok(&dy.label) {
             return Err(src.error(
                 Some(&format!("{prefix}.label")),
-                &format!("label \"{}\" contains '.', '=' or a space", dy.label),
-                "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
+                &format!(
+                    "label {:?} has a character other than A–Z, a–z, 0–9, '_' or '-'",
+                    dy.label
+                ),
+                "use ASCII letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=… \
+                 and head CSV columns)",
             ));
         }
         let spec = DynamicsSpec {
@@ -384,6 +431,43 @@ fn dynamics(
             epsilon: dy.epsilon,
         };
         let built = build(&spec, model, solver, &saddle.x, &prefix).map_err(|e| src.locate(e))?;
+        // Steps of this dynamics (its own dt: a discrete optimizer steps with η).
+        let steps = (c.solver.t_end / built.dt).round().max(1.0);
+        if steps > MAX_STEPS {
+            let key = if built.dt == solver.dt {
+                "solver.dt".to_string()
+            } else {
+                format!("{prefix}.lr")
+            };
+            return Err(src.error(
+                Some(&key),
+                &format!(
+                    "t_end / dt = {:e} / {:e} = {steps:.3e} steps, more than 2⁵³ (the step count must be exact)",
+                    c.solver.t_end, built.dt
+                ),
+                "use a larger step or a shorter solver.t_end",
+            ));
+        }
+        built_all.push((spec, built, steps as u64));
+    }
+    // Snapshots: at most one per step (t = 0 … t_end) of the dynamics with the fewest steps.
+    let fewest = built_all.iter().map(|b| b.2).min().unwrap_or(1);
+    let bound_changed = overridden(src, |k| {
+        k == "solver.dt"
+            || k == "solver.t_end"
+            || (k.starts_with("dynamics.") && (k.ends_with(".lr") || k.ends_with(".kind")))
+    });
+    c.output.snapshots = at_most(
+        src,
+        "output.snapshots",
+        c.output.snapshots as u64,
+        fewest + 1,
+        bound_changed,
+        "the number of steps + 1 (t_end / dt + 1)",
+    )? as usize;
+    let mut entries = Vec::new();
+    let mut meta = Vec::new();
+    for (dy, (spec, built, _)) in c.dynamics.iter().zip(built_all) {
         meta.push(DynamicsMeta {
             label: dy.label.clone(),
             spec,
@@ -399,6 +483,17 @@ fn dynamics(
         });
     }
     Ok((entries, meta))
+}
+
+/// The most steps a dynamics may take: 2⁵³, beyond which step indices and times kΔt are not exact in f64.
+pub const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
+
+/// A label: one or more ASCII letters, digits, '_' or '-' (the character set the error message promises).
+pub fn label_ok(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::experiment::Experiment;
 use crate::ensemble::{self, BLOCK, Ensemble};
 use crate::error::{Error, Result};
+use crate::progress::{NoTick, Progress, Tick};
 use crate::stats::DynamicsStats;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -33,18 +34,32 @@ impl Experiment {
 
     /// Runs only the blocks `blocks` (see [`ensemble::run_range`]: aligned shards merge bit-identically).
     pub fn run_blocks(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<Observations> {
+        if !progress {
+            return self.run_ticking(threads, blocks, &NoTick);
+        }
+        let bar = Progress::stderr(ensemble::paths_in(self.paths, &blocks), "paths");
+        let out = self.run_ticking(threads, blocks, &bar);
+        bar.finish();
+        out
+    }
+
+    /// Runs the blocks `blocks`, reporting every finished block to `tick` (e.g. a sweep's bar over all its
+    /// points). Refuses (exit status 2) a run that would not fit in memory ([`Experiment::resources`]).
+    pub fn run_ticking(&self, threads: usize, blocks: Range<u64>, tick: &dyn Tick) -> Result<Observations> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .map_err(|e| Error::Output(format!("cannot start the thread pool: {e}")))?;
+        self.resources(pool.current_num_threads()).check_memory()?;
         let ens = Ensemble {
             paths: self.paths,
             seed: self.seed,
-            progress,
+            progress: false,
         };
         let fresh = |k: usize| DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths);
         let t0 = std::time::Instant::now();
-        let stats = pool.install(|| ensemble::run_range(&ens, &self.entries, &self.plan, self.t_end, &fresh, blocks));
+        let stats = pool
+            .install(|| ensemble::run_range_ticking(&ens, &self.entries, &self.plan, self.t_end, &fresh, blocks, tick));
         Ok(Observations {
             stats,
             threads: pool.current_num_threads(),
