@@ -122,6 +122,13 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
+    for d in &report.summary.dynamics {
+        if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
+            && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
+        {
+            eprintln!("{w}");
+        }
+    }
     let tmp = staging.path();
     report.write_dir(tmp)?;
     output::write_file(&tmp.join("config.resolved.toml"), &resolved)?;

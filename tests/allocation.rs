@@ -48,16 +48,7 @@ fn steps_do_not_allocate() {
             vec![0.0, 0.0],
         ),
     ];
-    let kinds = [
-        DynamicsKind::Sgd,
-        DynamicsKind::Usam,
-        DynamicsKind::Sam,
-        DynamicsKind::Dnsam,
-        DynamicsKind::Kim,
-        DynamicsKind::SgdDiscrete,
-        DynamicsKind::UsamDiscrete,
-        DynamicsKind::SamDiscrete,
-    ];
+    let kinds = DynamicsKind::ALL;
     let mut checked = 0;
     let mut run = |model: &Model, saddle: &[f64]| {
         for kind in kinds {

@@ -124,7 +124,8 @@ fn run_writes_the_pinned_schema() {
             "basins",
             "diverged",
             "paired",
-            "theory"
+            "theory",
+            "snr_median"
         ])
     );
     assert_eq!(keys(&d0["final"]), set(&["t", "n", "mean", "cov", "mean_stderr"]));
@@ -510,4 +511,45 @@ fn no_arguments_runs_the_embedded_default() {
     assert!(s["paths"].as_u64().unwrap_or(0) >= 4000);
     assert_eq!(s["dynamics"].as_array().map(Vec::len), Some(3));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Signal-to-noise in every run (issue 8): summary.json reports the median of ‖g‖/√tr Σ_B per dynamics; near
+/// the saddle of SMALL (x0 = (0.5, 0.01), σ_B = 1) it is ≈ 0.5 < 3, so a `sam_fullbatch` or `dnsam` run warns on
+/// stderr and names `sam`, while the `sam` run itself does not warn. Started far away (x0 = (30, 0), ‖g‖ ≈ 30 at
+/// first) the median is above 3 and nothing is printed.
+#[test]
+fn low_signal_to_noise_warns_full_batch_models() {
+    let d = scratch("cli-snr");
+    for (kind, x0, low, warns) in [
+        ("sam_fullbatch", "[0.5, 0.01]", true, true),
+        ("dnsam", "[0.5, 0.01]", true, true),
+        ("sam", "[0.5, 0.01]", true, false),
+        ("sam_fullbatch", "[30.0, 0.0]", false, false),
+    ] {
+        let text = SMALL
+            .replace("kind = \"sam\"", &format!("kind = \"{kind}\""))
+            .replace("x0 = [0.5, 0.01]", &format!("x0 = {x0}"))
+            .replace("radius = 1.0", "radius = 100.0");
+        let m = model(&d, &text);
+        let out = d.join(format!("out-{kind}-{low}"));
+        let o = bin()
+            .args(["run"])
+            .arg(&m)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run");
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let s = summary(&out);
+        let snr = s["dynamics"][1]["snr_median"].as_f64().expect("snr_median");
+        assert_eq!(s["dynamics"][1]["kind"], kind);
+        assert_eq!(snr < 3.0, low, "{kind} from {x0}: median SNR {snr}");
+        let warned = err.contains("warning:") && err.contains("kind = \"sam\"");
+        assert_eq!(warned, warns, "{kind} from {x0}: stderr {err}");
+        if warns {
+            let notes = s["dynamics"][1]["notes"].as_array().expect("notes");
+            assert!(notes.iter().any(|n| n.as_str().unwrap_or("").starts_with("warning:")));
+        }
+    }
 }

@@ -73,6 +73,7 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
             exit_mean_time: Some(exit_mean * 1.1),
             ..Theory::default()
         }),
+        snr_median: Some(0.5),
     }
 }
 

@@ -234,8 +234,8 @@ fn is_rho_of(t: &SweepTable, k: usize, key: &str) -> bool {
 }
 
 /// The theoretical attraction boundary ρ*(x) for dynamics `k` with x on `kx` and its ρ on `ky`:
-/// usam / sam / kim: O3, ρ* = 1/|λ₋| (any x); sam_discrete with isotropic noise and x = batch size or
-/// σ₁: O12, σ_B = √(2/π) ρ |λ₋| with σ_B = σ₁/√B, i.e. ρ* = σ_B / (√(2/π)|λ₋|).
+/// usam / sam_fullbatch / kim: O3, ρ* = 1/|λ₋| (any x); sam and sam_discrete with isotropic noise and
+/// x = batch size or σ₁: O12, σ_B = √(2/π) ρ |λ₋| with σ_B = σ₁/√B, i.e. ρ* = σ_B / (√(2/π)|λ₋|).
 fn boundary(t: &SweepTable, k: usize, kx: &str, ky: &str) -> Option<Box<dyn Fn(f64) -> f64>> {
     if !is_rho_of(t, k, ky) {
         return None;
@@ -243,11 +243,11 @@ fn boundary(t: &SweepTable, k: usize, kx: &str, ky: &str) -> Option<Box<dyn Fn(f
     let kind = DynamicsKind::from_name(&t.points.first()?.dynamics.get(k)?.kind)?;
     let lmin = t.saddle_eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
     match kind {
-        DynamicsKind::Usam | DynamicsKind::Sam | DynamicsKind::Kim => {
+        DynamicsKind::Usam | DynamicsKind::SamFullbatch | DynamicsKind::Kim => {
             let r = usam_threshold(&t.saddle_eigenvalues)?;
             Some(Box::new(move |_| r))
         }
-        DynamicsKind::SamDiscrete => {
+        DynamicsKind::Sam | DynamicsKind::SamDiscrete => {
             let noise = t.points.first()?.noise.clone()?;
             if NoiseKind::from_name(&noise.kind) != Some(NoiseKind::Isotropic) || lmin >= 0.0 {
                 return None;

@@ -12,7 +12,7 @@ pub use schema::{
     BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow, Report, Summary,
     SurvivalRow, Theory, Width,
 };
-pub use summarise::summarise;
+pub use summarise::{SNR_WARNING, snr_warning, summarise};
 
 use crate::error::Result;
 use crate::setup::Experiment;

@@ -79,6 +79,11 @@ pub struct DynamicsSummary {
     pub paired: Option<PairedSummary>,
     /// Closed-form predictions that apply (null if none).
     pub theory: Option<Theory>,
+    /// Median over snapshots and paths of the gradient signal-to-noise ratio ‖g(x)‖/√tr Σ_B(x) (±2.3 %,
+    /// `stats::snr`); null when nothing was observed. Below 3, models that normalise by the full gradient
+    /// (`sam_fullbatch`, `dnsam`) are outside their validity and the mini-batch SAM model `sam` applies.
+    #[serde(default)]
+    pub snr_median: Option<f64>,
 }
 
 /// Mean and covariance at t_end.

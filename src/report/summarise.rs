@@ -6,8 +6,23 @@ use super::schema::{
     SurvivalRow, Width,
 };
 use super::theory;
-use crate::setup::{Experiment, Observations};
+use crate::setup::{DynamicsKind, Experiment, Observations};
 use crate::stats::DynamicsStats;
+
+/// Median ‖g‖/√tr Σ_B below which a full-gradient-normalised model (`sam_fullbatch`, `dnsam`) is flagged.
+pub const SNR_WARNING: f64 = 3.0;
+
+/// The warning for dynamics of `kind` whose run had median signal-to-noise ratio `snr`, if it applies:
+/// `sam_fullbatch` and `dnsam` divide by the full gradient ‖g‖, valid only where ‖g‖ ≫ √tr Σ_B.
+pub fn snr_warning(label: &str, kind: DynamicsKind, snr: Option<f64>) -> Option<String> {
+    let snr = snr?;
+    (matches!(kind, DynamicsKind::SamFullbatch | DynamicsKind::Dnsam) && snr < SNR_WARNING).then(|| {
+        format!(
+            "warning: `{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
+            kind.name()
+        )
+    })
+}
 
 /// The report of `exp` from its observations.
 pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
@@ -133,6 +148,9 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                 }
             }
         }
+        let snr_median = st.snr.median();
+        let mut notes = m.notes.clone();
+        notes.extend(snr_warning(&m.label, m.spec.kind, snr_median));
         dynamics.push(DynamicsSummary {
             label: m.label.clone(),
             kind: m.spec.kind.name().into(),
@@ -147,7 +165,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             },
             strong_order: m.strong_order,
             structure: m.structure.map(|s| s.name().to_string()),
-            notes: m.notes.clone(),
+            notes,
             final_moments,
             width,
             exit,
@@ -155,6 +173,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             diverged: st.diverged.count,
             paired,
             theory: theories.get(i).cloned().flatten(),
+            snr_median,
         });
     }
     Report {

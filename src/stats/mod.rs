@@ -13,6 +13,7 @@ pub mod exit_time;
 pub mod moments;
 pub mod paired;
 pub mod samples;
+pub mod snr;
 pub mod welford;
 
 pub use crate::ensemble::merge::{Merge, TreeFold};
@@ -22,6 +23,7 @@ pub use exit_time::{ExitEstimate, ExitTimes};
 pub use moments::{MomentEstimate, Moments, Snapshots};
 pub use paired::Paired;
 pub use samples::{SamplePath, SamplePaths};
+pub use snr::SnrHistogram;
 pub use welford::{Welford, WelfordVec};
 
 use crate::ensemble::{Entry, Observer, PathView, Plan};
@@ -72,6 +74,9 @@ observer_set! {
         pub samples: SamplePaths,
         /// Paired differences against the first dynamics (all but the first).
         pub paired: Option<Paired>,
+        /// ‖g‖/√tr Σ_B at every snapshot (active once a model is attached, [`DynamicsStats::with_snr`]).
+        #[serde(default)]
+        pub snr: SnrHistogram,
     }
 }
 
@@ -87,6 +92,12 @@ impl DynamicsStats {
             diverged: Diverged::default(),
             samples: SamplePaths::new(sample_paths),
             paired: (k > 0).then(|| Paired::new(entries[0].schedule.snapshot_steps.len())),
+            snr: SnrHistogram::inactive(),
         }
+    }
+    /// Also records the gradient signal-to-noise ratio ‖g‖/√tr Σ_B of `model` at every snapshot.
+    pub fn with_snr(mut self, model: &crate::model::Model) -> Self {
+        self.snr = SnrHistogram::new(model);
+        self
     }
 }
