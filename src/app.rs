@@ -122,6 +122,7 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
+    report::print_warnings(&report, "");
     for d in &report.summary.dynamics {
         if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
             && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)

@@ -101,7 +101,8 @@ fn run_writes_the_pinned_schema() {
             "saddle_eigenvalues",
             "t_end",
             "exit_region",
-            "dynamics"
+            "dynamics",
+            "warnings"
         ])
     );
     let d0 = &s["dynamics"][0];
@@ -138,9 +139,15 @@ fn run_writes_the_pinned_schema() {
         set(&[
             "exited",
             "censored",
+            "censored_fraction",
+            "diverged",
+            "horizon",
             "mean_time",
             "mean_time_stderr",
             "ci95",
+            "restricted_mean_time",
+            "restricted_mean_time_stderr",
+            "restricted_ci95",
             "median_time",
             "quantiles",
             "estimator",
@@ -157,7 +164,7 @@ fn run_writes_the_pinned_schema() {
         header(&out.join("moments.csv")),
         "label,t,n,mean_x,mean_y,cov_x_x,cov_x_y,cov_y_x,cov_y_y,trace,trace_stderr,eig_0,eig_1,msd,msd_stderr,theory_trace,theory_msd,width_ratio,msd_difference,msd_difference_stderr"
     );
-    assert_eq!(header(&out.join("exit_times.csv")), "label,t,survival,at_risk");
+    assert_eq!(header(&out.join("exit_times.csv")), "label,t,survival,at_risk,exits");
     assert_eq!(
         header(&out.join("basins.csv")),
         "label,class,count,probability,ci_lo,ci_hi"

@@ -370,7 +370,7 @@ fn o12_minibatch_sam_trapping() {
         let r = run(&ens(n, 1200), &entries, &p, t_end);
         let ex = r[0].exit.as_ref().unwrap();
         assert_eq!(ex.total(), n);
-        let f = ex.exited.n as f64 / n as f64;
+        let f = ex.exited() as f64 / n as f64;
         eprintln!("O12 σ_B = {sigma}: escaped fraction {f:.4}");
         fractions.push(f);
     }

@@ -72,7 +72,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         let mut row = Vec::new();
         for l in labels {
             let d = &rep.summary.dynamics[dyn_index(rep, l)?];
-            let v = d.final_moments.cov[1][1];
+            let v = d.final_moments.cov.as_ref().map_or(f64::NAN, |c| c[1][1]);
             let n = d.final_moments.n.max(2) as f64;
             row.push((v, v * (2.0 / (n - 1.0)).sqrt()));
         }

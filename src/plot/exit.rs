@@ -43,11 +43,18 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             index: style::dynamics_index(report, &label),
             mean: d
                 .and_then(|d| d.exit.as_ref())
-                .and_then(|x| x.mean_time)
+                .and_then(|x| x.headline().0)
                 .filter(|v| v.is_finite()),
+            // Beside a restricted mean, the restricted closed form E[min(τ, T)].
             theory: d
-                .and_then(|d| d.theory.as_ref())
-                .and_then(|x| x.exit_mean_time)
+                .and_then(|d| {
+                    let th = d.theory.as_ref()?;
+                    if d.exit.as_ref().is_some_and(|x| x.censored > 0) {
+                        th.exit_restricted_mean_time
+                    } else {
+                        th.exit_mean_time
+                    }
+                })
                 .filter(|v| v.is_finite()),
             label,
             s,
@@ -134,13 +141,13 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         }
     }
     let k = BLACK;
+    // With censored paths the estimate is the restricted mean E[min(τ, T)], a lower bound of E[τ].
+    let censored = report
+        .summary
+        .dynamics
+        .iter()
+        .any(|d| d.exit.as_ref().is_some_and(|x| x.censored > 0));
     if curves.iter().any(|c| c.mean.is_some()) {
-        // With censored paths the estimate is the restricted mean E[min(τ, T)], a lower bound of E[τ].
-        let censored = report
-            .summary
-            .dynamics
-            .iter()
-            .any(|d| d.exit.as_ref().is_some_and(|x| x.censored > 0));
         let label = if censored {
             "E[min(τ, T)], restricted mean (solid |)"
         } else {
@@ -156,7 +163,11 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(&e)?
-            .label("closed-form E[τ] (dashed ¦)")
+            .label(if censored {
+                "closed-form E[min(τ, T)] (dashed ¦)"
+            } else {
+                "closed-form E[τ] (dashed ¦)"
+            })
             .legend(move |(x, y)| {
                 EmptyElement::at((x + 12, y))
                     + PathElement::new(vec![(0, -9), (0, -3)], k.stroke_width(2))

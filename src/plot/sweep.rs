@@ -92,21 +92,27 @@ fn fig_msd(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
     line(t, dir, "sweep_msd.png", &s, "E‖x − d‖²", &title)
 }
 
-/// `sweep_exit_time.png`: mean exit time with its 95 % interval.
+/// `sweep_exit_time.png`: mean exit time with its 95 % interval, or the restricted mean E[min(τ, T)] when
+/// any point censored a path (then the axis says so).
 fn fig_exit_time(t: &SweepTable, dir: &Path) -> Result<Option<PathBuf>> {
+    let restricted = t
+        .points
+        .iter()
+        .flat_map(|p| &p.dynamics)
+        .any(|d| d.exit_time().is_some_and(|e| e.2));
     let s = t.series(|d| {
-        let m = d.exit_mean_time?;
-        let [lo, hi] = d.exit_mean_time_ci95.unwrap_or([f64::NAN, f64::NAN]);
+        let (m, [lo, hi], _) = d.exit_time()?;
         Some((m, lo, hi))
     });
-    line(
-        t,
-        dir,
-        "sweep_exit_time.png",
-        &s,
-        "mean exit time",
-        "mean exit time (95 % CI)",
-    )
+    let (y, title) = if restricted {
+        (
+            "restricted mean E[min(τ, T)]",
+            "restricted mean exit time E[min(τ, T)] (95 % CI)",
+        )
+    } else {
+        ("mean exit time", "mean exit time (95 % CI)")
+    };
+    line(t, dir, "sweep_exit_time.png", &s, y, title)
 }
 
 /// `sweep_trapped.png`: probability of the `trapped` class, Clopper–Pearson 95 %.

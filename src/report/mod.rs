@@ -17,6 +17,13 @@ pub use summarise::{SNR_WARNING, snr_warning, summarise};
 use crate::error::Result;
 use crate::setup::Experiment;
 
+/// Prints the report's warnings on stderr, one `warning: …` line each, after `prefix`.
+pub fn print_warnings(report: &Report, prefix: &str) {
+    for w in &report.summary.warnings {
+        eprintln!("warning: {prefix}{w}");
+    }
+}
+
 /// Runs `exp` on `threads` workers (0: all cores) and summarises it.
 pub fn run(exp: &Experiment, threads: usize, progress: bool) -> Result<Report> {
     Ok(summarise(exp, &exp.run(threads, progress)?))

@@ -72,7 +72,16 @@ impl Sweep {
             .map(|(p, exp)| {
                 bar.set_message(&format!("point {}/{n}: {}", p + 1, self.describe(p)));
                 let obs = exp.run_ticking(threads, 0..exp.blocks(), &bar)?;
-                Ok(report::summarise(exp, &obs))
+                let r = report::summarise(exp, &obs);
+                if bar.is_drawn() {
+                    // Above the bar, which stays below.
+                    for w in &r.summary.warnings {
+                        bar.println(&format!("warning: sweep point {}/{n}: {w}", p + 1));
+                    }
+                } else {
+                    report::print_warnings(&r, &format!("sweep point {}/{n}: ", p + 1));
+                }
+                Ok(r)
             })
             .collect::<Result<Vec<Report>>>()?;
         bar.finish();
