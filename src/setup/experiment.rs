@@ -117,7 +117,7 @@ impl Experiment {
         let mut warnings = Vec::new();
         let solver = solver(src, &c, &mut warnings)?;
         c.solver.dt = solver.dt;
-        ensemble_and_output(src, &mut c)?;
+        ensemble_and_output(src, &mut c, &mut warnings)?;
         let saddle = saddle(src, &c, l)?;
         if saddle.kind == CriticalKind::Minimum {
             warnings.push(format!(
@@ -270,30 +270,9 @@ fn given(src: &Source, key: &str) -> bool {
     false
 }
 
-/// Whether `--set` (or `--paths`, or a sweep axis) changed a key matching `pred`.
-fn overridden(src: &Source, pred: impl Fn(&str) -> bool) -> bool {
-    src.overridden.iter().any(|k| pred(k))
-}
-
-/// An output count that must not exceed `max`: an explicit value above it is an error, unless what bounds it
-/// was changed by an override (the file's value was written for other paths or steps); a default, or a value
-/// whose bound was overridden, is lowered to `max`.
-fn at_most(src: &Source, key: &str, value: u64, max: u64, bound_overridden: bool, why: &str) -> Result<u64> {
-    if value <= max {
-        return Ok(value);
-    }
-    if given(src, key) && !bound_overridden {
-        return Err(src.error(
-            Some(key),
-            &format!("{value} exceeds {why} ({max})"),
-            &format!("use at most {max}"),
-        ));
-    }
-    Ok(max)
-}
-
-/// `[ensemble]` and `[output]` numbers.
-fn ensemble_and_output(src: &Source, c: &mut Config) -> Result<()> {
+/// `[ensemble]` and `[output]` numbers; `output.sample_paths` beyond the paths is lowered to them (with a
+/// warning when the value was given).
+fn ensemble_and_output(src: &Source, c: &mut Config, warnings: &mut Vec<String>) -> Result<()> {
     let e = c.ensemble.clone();
     if e.paths == 0 {
         return Err(src.error(
@@ -317,14 +296,15 @@ fn ensemble_and_output(src: &Source, c: &mut Config) -> Result<()> {
             "need at least 2 snapshots (t = 0 and t_end)",
         ));
     }
-    c.output.sample_paths = at_most(
-        src,
-        "output.sample_paths",
-        c.output.sample_paths,
-        e.paths,
-        overridden(src, |k| k == "ensemble.paths"),
-        "the number of paths, ensemble.paths",
-    )?;
+    if c.output.sample_paths > e.paths {
+        if given(src, "output.sample_paths") {
+            warnings.push(format!(
+                "output.sample_paths = {} exceeds ensemble.paths = {}; storing all {} paths",
+                c.output.sample_paths, e.paths, e.paths
+            ));
+        }
+        c.output.sample_paths = e.paths;
+    }
     Ok(())
 }
 
@@ -498,21 +478,8 @@ fn dynamics(
     }
     // Every dynamics records the same number of snapshot times, all distinct: at most steps + 1 of the
     // dynamics with the fewest steps.
-    // An explicit value beyond that is an error, unless --set / --paths / a sweep changed what bounds it.
     let fewest = built_all.iter().map(|b| b.2).min().unwrap_or(1);
-    let bound_changed = overridden(src, |k| {
-        k == "solver.dt"
-            || k == "solver.t_end"
-            || (k.starts_with("dynamics.") && (k.ends_with(".lr") || k.ends_with(".kind")))
-    });
-    let snapshots = at_most(
-        src,
-        "output.snapshots",
-        c.output.snapshots as u64,
-        fewest as u64 + 1,
-        bound_changed,
-        "the number of steps + 1 (t_end / dt + 1)",
-    )? as usize;
+    let snapshots = c.output.snapshots.min(fewest + 1);
     if snapshots < c.output.snapshots {
         warnings.push(format!(
             "output.snapshots = {} exceeds the {} distinct step times of the coarsest dynamics; recording {snapshots}",

@@ -437,12 +437,11 @@ impl Default for BasinsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
-    /// Snapshot times from 0 to T (≥ 2, ≤ the steps + 1 of the dynamics with the fewest steps). Default: 101,
-    /// lowered to steps + 1 when a run has fewer steps (so is a file's value when `--set` changed dt, t_end or
-    /// a learning rate).
+    /// Snapshot times from 0 to T (≥ 2). Default: 101. More than the steps + 1 of the dynamics with the fewest
+    /// steps are lowered to that, with a warning.
     pub snapshots: usize,
-    /// Sample paths stored per dynamics in `paths.csv` (≤ `ensemble.paths`). Default: 64, lowered to the
-    /// number of paths (so is a file's value when `--paths` changed that).
+    /// Sample paths stored per dynamics in `paths.csv`. Default: 64. More than `ensemble.paths` are lowered
+    /// to it (with a warning when given).
     pub sample_paths: u64,
 }
 
