@@ -19,7 +19,7 @@ pub mod observer;
 
 pub use crate::model::Region;
 pub use crate::stepper::{PathJob, PathRecord, Plan, Schedule};
-pub use merge::{Merge, TreeFold};
+pub use merge::{Merge, Piece, TreeFold};
 pub use observer::{Observer, PathView};
 
 use crate::progress::{NoTick, Progress, Tick};
@@ -67,10 +67,10 @@ pub fn run<O: Observer>(
 }
 
 /// Runs only the blocks `blocks` (block b holds paths b·[`BLOCK`] .. (b+1)·[`BLOCK`], clamped to
-/// `ens.paths`), folded in index order by a [`TreeFold`]. The result of a power-of-two-aligned range of 2ᵏ
-/// blocks is exactly the subtree the whole run builds for it, so such shards pushed into a [`TreeFold`] in
-/// order reproduce [`run`] bit for bit; any split merged with [`Merge::merge`] equals it up to rounding.
-/// An empty range gives empty observers. With `ens.progress`, a bar on stderr (on a terminal only).
+/// `ens.paths`), folded in index order by a [`TreeFold`] and finished. For a shard of a run use
+/// [`run_pieces`], whose result merges bit for bit; merging finished ranges with [`Merge::merge`] equals the
+/// whole run only up to rounding. An empty range gives empty observers. With `ens.progress`, a bar on stderr
+/// (on a terminal only).
 pub fn run_range<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
@@ -79,13 +79,60 @@ pub fn run_range<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
 ) -> Vec<O> {
+    with_bar(ens, &blocks, |tick| {
+        run_range_ticking(ens, entries, plan, t_end, fresh, blocks.clone(), tick)
+    })
+}
+
+/// [`run_range`] reporting each finished block to `tick` (from the worker that ran it) instead of drawing.
+pub fn run_range_ticking<O: Observer>(
+    ens: &Ensemble,
+    entries: &[Entry],
+    plan: &Plan,
+    t_end: f64,
+    fresh: &(dyn Fn(usize) -> O + Sync),
+    blocks: Range<u64>,
+    tick: &dyn Tick,
+) -> Vec<O> {
+    fold_range(ens, entries, plan, t_end, fresh, blocks, tick)
+        .finish()
+        .unwrap_or_else(|| (0..entries.len()).map(fresh).collect())
+}
+
+/// Runs the blocks `blocks` of a shard and returns its unfinished fold: the aligned subtrees of the whole
+/// run's merge tree that the range covers ([`TreeFold::into_pieces`]). The pieces of the shards of any
+/// contiguous partition, pushed in block order into one [`TreeFold`] ([`TreeFold::push_piece`]), finish to
+/// exactly what [`run`] returns. With `ens.progress`, a bar on stderr (on a terminal only).
+pub fn run_pieces<O: Observer>(
+    ens: &Ensemble,
+    entries: &[Entry],
+    plan: &Plan,
+    t_end: f64,
+    fresh: &(dyn Fn(usize) -> O + Sync),
+    blocks: Range<u64>,
+) -> Vec<Piece<Vec<O>>> {
+    with_bar(ens, &blocks, |tick| {
+        fold_range(ens, entries, plan, t_end, fresh, blocks.clone(), tick).into_pieces()
+    })
+}
+
+/// Runs `f` with a bar over the paths of `blocks` if `ens.progress` (drawn on a terminal only, left visible),
+/// else with no progress report.
+fn with_bar<T>(ens: &Ensemble, blocks: &Range<u64>, f: impl FnOnce(&dyn Tick) -> T) -> T {
     if !ens.progress {
-        return run_range_ticking(ens, entries, plan, t_end, fresh, blocks, &NoTick);
+        return f(&NoTick);
     }
-    let bar = Progress::stderr(paths_in(ens.paths, &blocks), "paths");
-    let out = run_range_ticking(ens, entries, plan, t_end, fresh, blocks, &bar);
+    let bar = Progress::stderr(paths_in(ens.paths, blocks), "paths");
+    let out = f(&bar);
     bar.finish();
     out
+}
+
+/// Blocks `0..blocks` split into `n` contiguous ranges as equal as possible; the range of shard `k`
+/// (0 ≤ k < n): ⌊k·blocks/n⌋ .. ⌊(k+1)·blocks/n⌋. Fixed: shards and the merge agree on it.
+pub fn shard_blocks(blocks: u64, k: u64, n: u64) -> Range<u64> {
+    let at = |i: u64| ((i as u128 * blocks as u128) / n.max(1) as u128) as u64;
+    at(k)..at(k + 1)
 }
 
 /// The number of paths in `blocks` of a run of `paths` paths.
@@ -120,8 +167,9 @@ pub fn block_record_bytes(entries: &[Entry], plan: &Plan) -> u64 {
     (entries.len() as u64) * BLOCK * (snaps * (8 * d + 1) + 8 * d + 160)
 }
 
-/// [`run_range`] reporting each finished block to `tick` (from the worker that ran it) instead of drawing.
-pub fn run_range_ticking<O: Observer>(
+/// Runs `blocks` in waves on the current pool, telling `tick` of every finished block, and folds them from
+/// the range's first block.
+fn fold_range<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
     plan: &Plan,
@@ -129,11 +177,11 @@ pub fn run_range_ticking<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
     tick: &dyn Tick,
-) -> Vec<O> {
+) -> TreeFold<Vec<O>> {
     let nblocks = ens.paths.div_ceil(BLOCK);
     let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
     let wave = wave_blocks(entries, plan, rayon::current_num_threads() as u64);
-    let mut fold = TreeFold::new();
+    let mut fold = TreeFold::starting_at(first);
     let mut start = first;
     while start < last {
         let end = (start + wave).min(last);
@@ -150,7 +198,7 @@ pub fn run_range_ticking<O: Observer>(
         }
         start = end;
     }
-    fold.finish().unwrap_or_else(|| (0..entries.len()).map(fresh).collect())
+    fold
 }
 
 /// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths), every dynamics on every path, then replays the
