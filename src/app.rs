@@ -303,6 +303,7 @@ fn submit(s: &Submit) -> Result<()> {
     }
     let (subcommand, default_out, units, unit) = if s.vary.is_empty() {
         let exp = Experiment::load(&base)?;
+        exp.check_shardable()?;
         (
             "run",
             PathBuf::from("output").join(&exp.name),
