@@ -6,7 +6,7 @@
 //! observations into a report is the report module's job.
 
 use super::build::{DynamicsSpec, build};
-use super::model::{self, default_hessian};
+use super::model::{self, landscape_filled};
 use super::rare::AmsPlan;
 use super::schema::{Config, ExitConfig, ExitEstimator, LandscapeConfig, SaddleConfig, Start};
 use super::source::Source;
@@ -180,11 +180,7 @@ impl Experiment {
             guess: None,
         };
         c.basins.points = Some(plan.basins.clone());
-        if let LandscapeConfig::Quadratic { hessian, .. } = &mut c.landscape
-            && hessian.is_none()
-        {
-            *hessian = Some(default_hessian());
-        }
+        c.landscape = landscape_filled(&c.landscape);
         Ok(Experiment {
             file: src.file.clone(),
             name: c.name.clone(),

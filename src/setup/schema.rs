@@ -147,6 +147,43 @@ impl Default for NoiseConfig {
     }
 }
 
+/// The parameters of a noise model as summary.json records them (`noise_parameters`): the kind, the batch
+/// size B and only the keys that kind uses, every default filled (see `setup::model::noise_parameters`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NoiseParameters {
+    /// N0: Σ_B = σ₁²/B · I.
+    Isotropic {
+        /// B.
+        batch_size: f64,
+        /// σ₁.
+        sigma: f64,
+    },
+    /// N1: Σ_B = (c/B)|H|_δ.
+    Hessian {
+        /// B.
+        batch_size: f64,
+        /// c.
+        scale: f64,
+        /// δ.
+        delta: f64,
+    },
+    /// N2: the covariance of the per-sample gradients of a finite sum over batches of B samples.
+    FiniteSum {
+        /// B.
+        batch_size: f64,
+        /// Batches drawn with replacement.
+        replacement: bool,
+    },
+    /// N3: Σ_B = Σ₁/B.
+    Linear {
+        /// B.
+        batch_size: f64,
+        /// Σ₁.
+        covariance: Vec<Vec<f64>>,
+    },
+}
+
 /// The gradient-noise models (math spec §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
