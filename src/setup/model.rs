@@ -7,7 +7,7 @@
 //! read here, relative to the model file's folder ([`Source::data_path`]); a problem in one is reported at the
 //! model-file key that names it, with the data file, what is wrong and the fix ([`data_error`]).
 
-use super::schema::{LandscapeConfig, NoiseConfig, NoiseKind};
+use super::schema::{LandscapeConfig, NoiseConfig, NoiseKind, NoiseParameters};
 use super::source::Source;
 use crate::error::{Error, Result};
 use crate::model::landscape::mlp::{Activation, Dataset, Loss};
@@ -39,6 +39,107 @@ pub fn data_error(src: &Source, key: &str, path: &Path, e: Error) -> Error {
         ),
         other => src.error(Some(key), &format!("{shown}: {other}"), ""),
     }
+}
+
+/// `[landscape]` with every default filled in (the one place the landscapes' defaults live): the quadratic's
+/// Hessian and centre (the origin, one coordinate per row of H), the double well's depth `a` = 1, the toy
+/// network's `samples` = 64, `teacher` = 1 and `seed` = 0, the expression's `variables` = ["x", "y"]. What
+/// `config.resolved.toml` and summary.json's `landscape_parameters` hold. The `mlp`'s `hidden` = [8], `tanh`,
+/// `cross_entropy`, `standardize` = false; a quadratic from `hessian_file` is left as given.
+pub fn landscape_filled(c: &LandscapeConfig) -> LandscapeConfig {
+    match c.clone() {
+        LandscapeConfig::Quadratic {
+            hessian,
+            center,
+            hessian_file,
+            center_file,
+        } => {
+            // With a Hessian file the dimension is the file's: nothing is filled in.
+            let hessian = hessian.or_else(|| hessian_file.is_none().then(default_hessian));
+            let center = match (&hessian, center_file.is_none()) {
+                (Some(h), true) => Some(center.unwrap_or_else(|| vec![0.0; h.len()])),
+                _ => center,
+            };
+            LandscapeConfig::Quadratic {
+                hessian,
+                center,
+                hessian_file,
+                center_file,
+            }
+        }
+        LandscapeConfig::DoubleWell { a } => LandscapeConfig::DoubleWell {
+            a: Some(a.unwrap_or(1.0)),
+        },
+        LandscapeConfig::ToyNetwork { samples, teacher, seed } => LandscapeConfig::ToyNetwork {
+            samples: Some(samples.unwrap_or(64)),
+            teacher: Some(teacher.unwrap_or(1.0)),
+            seed: Some(seed.unwrap_or(0)),
+        },
+        LandscapeConfig::Mlp {
+            data,
+            hidden,
+            activation,
+            loss,
+            standardize,
+        } => LandscapeConfig::Mlp {
+            data,
+            hidden: Some(hidden.unwrap_or_else(|| DEFAULT_HIDDEN.to_vec())),
+            activation: Some(activation.unwrap_or(Activation::Tanh)),
+            loss: Some(loss.unwrap_or(Loss::CrossEntropy)),
+            standardize: Some(standardize.unwrap_or(false)),
+        },
+        LandscapeConfig::Expression { formula, variables } => LandscapeConfig::Expression {
+            formula,
+            variables: Some(variables.unwrap_or_else(|| vec!["x".into(), "y".into()])),
+        },
+        other => other,
+    }
+}
+
+/// The parameters of the noise model `[noise]` describes on a `dim`-dimensional landscape: its kind, the
+/// batch size B and the keys of that kind only, with defaults filled (`linear`'s Σ₁ defaults to σ₁² I; a Σ₁ or gradients from a file are named by
+/// the file).
+/// summary.json's `noise_parameters`.
+pub fn noise_parameters(n: &NoiseConfig, dim: usize) -> NoiseParameters {
+    let batch_size = n.batch_size;
+    match n.kind {
+        NoiseKind::Isotropic => NoiseParameters::Isotropic {
+            batch_size,
+            sigma: n.sigma,
+        },
+        NoiseKind::Hessian => NoiseParameters::Hessian {
+            batch_size,
+            scale: n.scale,
+            delta: n.delta,
+        },
+        NoiseKind::FiniteSum => NoiseParameters::FiniteSum {
+            batch_size,
+            replacement: n.replacement,
+        },
+        NoiseKind::Linear => NoiseParameters::Linear {
+            batch_size,
+            covariance: if n.covariance_file.is_some() {
+                Vec::new()
+            } else {
+                linear_covariance(n, dim)
+            },
+            covariance_file: n.covariance_file.clone(),
+        },
+        NoiseKind::Gradients => NoiseParameters::Gradients {
+            batch_size,
+            replacement: n.replacement,
+            gradients_file: n.gradients_file.clone().unwrap_or_default(),
+        },
+    }
+}
+
+/// Σ₁ of `linear` noise: the given `covariance`, else σ₁² I.
+fn linear_covariance(n: &NoiseConfig, dim: usize) -> Vec<Vec<f64>> {
+    n.covariance.clone().unwrap_or_else(|| {
+        (0..dim)
+            .map(|i| (0..dim).map(|j| if i == j { n.sigma * n.sigma } else { 0.0 }).collect())
+            .collect()
+    })
 }
 
 /// Builds the landscape of a `[landscape]` section; errors are located in `src`.
@@ -88,8 +189,8 @@ pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>
                     "add e.g. formula = \"0.5*x^2 - 0.25*y^2\" and variables = [\"x\", \"y\"]",
                 ));
             };
-            let vars = variables.clone().unwrap_or_else(|| vec!["x".into(), "y".into()]);
-            Arc::new(Expression::new(f, &vars).map_err(lift)?)
+            let vars = variables.as_deref().unwrap_or_default();
+            Arc::new(Expression::new(f, vars).map_err(lift)?)
         }
     })
 }
@@ -226,12 +327,7 @@ pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> R
                     e => lift(e),
                 });
             }
-            let cov = n.covariance.clone().unwrap_or_else(|| {
-                (0..d)
-                    .map(|i| (0..d).map(|j| if i == j { n.sigma * n.sigma } else { 0.0 }).collect())
-                    .collect()
-            });
-            Noise::linear(&cov, b, d).map_err(lift)
+            Noise::linear(&linear_covariance(n, d), b, d).map_err(lift)
         }
         NoiseKind::Gradients => {
             let key = "noise.gradients_file";

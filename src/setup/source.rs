@@ -48,7 +48,7 @@ impl Source {
         })
     }
 
-    /// Reads and parses a model file.
+    /// Reads and parses a model file; a file with no keys (empty, or only comments) is an error.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::Model {
@@ -59,6 +59,15 @@ impl Source {
             fix: "check the path".into(),
         })?;
         let mut src = Self::parse(&file, &text)?;
+        if src.table.is_empty() {
+            return Err(model_error(
+                &file,
+                None,
+                None,
+                "the model file is empty (no keys): an empty file is not a model",
+                "start from a shipped model, e.g. models/default.toml, or run `samsde` alone for the default job",
+            ));
+        }
         src.base = path.parent().map(std::path::Path::to_path_buf);
         Ok(src)
     }
