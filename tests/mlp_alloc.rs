@@ -1,6 +1,6 @@
 //! The `mlp` landscape's per-call methods do not touch the heap after one warm-up call per thread (their
 //! scratch is thread-local; see `samsde::landscape::mlp`). A counting global allocator watches them. This binary
-//! holds one test only, so that no other test allocates concurrently. `per_call_costs` (ignored) prints timings.
+//! holds one test only, so that no other test allocates concurrently. Timings: `cargo bench --bench mlp`.
 
 use samsde::model::landscape::mlp::{Activation, Loss, Mlp};
 use samsde::model::landscape::{FiniteSum, Landscape};
@@ -80,46 +80,4 @@ fn per_call_methods_do_not_allocate_after_warm_up() {
     });
     assert_eq!(extra.0, 0, "a second thread allocated after its warm-up");
     assert!((sum + extra.1).is_finite());
-}
-
-/// Wall-clock cost of each method on iris (N = 150) networks; run with
-/// `cargo test --release --test mlp_alloc -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn per_call_costs() {
-    for hidden in [vec![4usize], vec![8], vec![16], vec![16, 16]] {
-        let net = iris_net(&hidden, Activation::Tanh);
-        let d = net.dim();
-        let x = net.init(1);
-        let (mut g, mut h, mut t) = (vec![0.0; d], vec![0.0; d * d], vec![0.0; d * d]);
-        let time = |reps: usize, f: &mut dyn FnMut()| {
-            f();
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                f();
-            }
-            t0.elapsed().as_secs_f64() / reps as f64
-        };
-        let tv = time(2000, &mut || {
-            std::hint::black_box(net.value(&x));
-        });
-        let tg = time(2000, &mut || net.gradient(&x, &mut g));
-        let v = x.clone();
-        let thv = time(1000, &mut || net.hessian_vector(&x, &v, &mut g));
-        let th = time(20, &mut || net.hessian(&x, &mut h));
-        let tt = time(5, &mut || net.third(&x, &v, &mut t));
-        let tsg = time(20000, &mut || net.sample_gradient(5, &x, &mut g));
-        let tsh = time(200, &mut || net.sample_hessian(5, &x, &mut h));
-        println!(
-            "hidden {hidden:?}, d = {d}: value {:.1} µs, gradient {:.1} µs, Hv {:.1} µs, Hessian {:.2} ms, \
-             third {:.2} ms, sample_gradient {:.2} µs, sample_hessian {:.1} µs",
-            tv * 1e6,
-            tg * 1e6,
-            thv * 1e6,
-            th * 1e3,
-            tt * 1e3,
-            tsg * 1e6,
-            tsh * 1e6
-        );
-    }
 }

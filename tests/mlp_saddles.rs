@@ -277,36 +277,3 @@ fn splitting_a_unit_of_a_minimum_gives_critical_points_and_saddles() {
     }
     assert!(saddles >= 1, "no split point is a saddle");
 }
-
-/// Lanczos cost at larger d (iris, 4 → 256 → 128 → 3, d = 34,563): the 10 lowest eigenvalues at a random point.
-/// Run with `cargo test --release --test mlp_saddles -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn lanczos_cost_at_large_dimension() {
-    let net = Mlp::new(iris(), &[256, 128], Activation::Tanh, Loss::CrossEntropy).unwrap();
-    let x = net.init(1);
-    let t0 = std::time::Instant::now();
-    let mut hv = vec![0.0; net.dim()];
-    net.hessian_vector(&x, &x, &mut hv);
-    let t_hvp = t0.elapsed().as_secs_f64();
-    let t0 = std::time::Instant::now();
-    let spec = hessian_spectrum(
-        &net,
-        &x,
-        &LanczosOptions {
-            k: 10,
-            stop_at_nonnegative: false,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    println!(
-        "d = {}: one Hv {:.1} ms; 10 lowest eigenvalues {:?} in {:.2} s with {} products (max residual {:.1e})",
-        net.dim(),
-        t_hvp * 1e3,
-        spec.eigenvalues,
-        t0.elapsed().as_secs_f64(),
-        spec.products,
-        spec.residuals.iter().fold(0.0f64, |m, &r| m.max(r))
-    );
-}
