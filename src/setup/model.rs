@@ -145,7 +145,8 @@ fn linear_covariance(n: &NoiseConfig, dim: usize) -> Vec<Vec<f64>> {
 /// Builds the landscape of a `[landscape]` section; errors are located in `src`.
 pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>> {
     let lift = |e| src.locate(e);
-    Ok(match c {
+    let filled = landscape_filled(c);
+    Ok(match &filled {
         LandscapeConfig::Quadratic {
             hessian,
             center,
