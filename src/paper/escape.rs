@@ -6,7 +6,7 @@
 
 use super::{Options, Row, Section, dyn_index, sweep};
 use crate::error::{Error, Result};
-use crate::plot::chart::{self, Figure, Mark, Series};
+use crate::plot::chart::{self, Figure, Mark, Rule, Series};
 use crate::report::Report;
 use crate::sweep::Axis;
 use crate::theory::first_passage::{inverted_ou_mfpt, sam_cusp_mfpt};
@@ -203,7 +203,12 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             title: "Mean exit time from |y| < 1, ratio to SGD (f = x² − y², N1, s² = 0.02)".into(),
             x_label: "ρ".into(),
             y_label: "E τ / E τ_SGD".into(),
-            hlines: vec![1.0],
+            rules: vec![Rule::y(1.0, "ratio 1: as fast as SGD")],
+            notes: vec![
+                "Ratio of mean exit times to SGD's at the same ρ grid; above the line the dynamics escapes \
+                 later than SGD. Bars: 95 % intervals of the ratio (delta method)."
+                    .into(),
+            ],
             series,
             ..Default::default()
         },

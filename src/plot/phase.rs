@@ -1,16 +1,43 @@
-//! The phase diagram: a heat map of a probability over two swept parameters, with a colour bar and an
-//! optional theoretical boundary ([`phase_diagram`]).
+//! The phase diagram: a heat map of a probability over two swept parameters, with a labelled colour bar and
+//! an optional theoretical boundary ([`Phase`], [`phase_diagram`]).
 
+use super::canvas::{self, Picture, de};
+use super::colorbar;
 use super::frame::{Frame, finite_range};
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
+use super::legend::Entry;
+use super::style::{self, FONT, LABEL, TICK};
 use crate::error::{Error, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-/// Heat map of `values[iy][ix]` ∈ [0, 1] over the grid `xs` × `ys` (cell centres; cells extend halfway to
-/// the neighbours), viridis-coloured with a colour bar, and the theoretical `boundary` y(x), when given,
-/// drawn as a line. Missing or non-finite values are grey; values outside [0, 1] are clamped. Writes a
-/// 1200×800 PNG to `path`.
+/// Colour of the theoretical boundary.
+pub const BOUNDARY: RGBColor = RGBColor(200, 30, 30);
+
+/// A heat map of `values[iy][ix]` ∈ [0, 1] over the grid `xs` × `ys`.
+pub struct Phase<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// x-axis description.
+    pub x_label: &'a str,
+    /// y-axis description.
+    pub y_label: &'a str,
+    /// Cell centres along x.
+    pub xs: &'a [f64],
+    /// Cell centres along y.
+    pub ys: &'a [f64],
+    /// Values, one row per y.
+    pub values: &'a [Vec<f64>],
+    /// What the colour shows (the colour bar's label), e.g. "P(trapped)".
+    pub value_label: &'a str,
+    /// The theoretical boundary y(x) and its legend text.
+    pub boundary: Option<(&'a dyn Fn(f64) -> f64, &'a str)>,
+    /// Notes under the plot.
+    pub notes: Vec<String>,
+}
+
+/// Heat map of `values[iy][ix]` ∈ [0, 1] over the grid `xs` × `ys`, coloured "probability", with the
+/// boundary labelled "theoretical boundary" (see [`Phase`] for the labelled form).
 #[allow(clippy::too_many_arguments)]
 pub fn phase_diagram(
     path: &Path,
@@ -22,133 +49,119 @@ pub fn phase_diagram(
     boundary: Option<&dyn Fn(f64) -> f64>,
     title: &str,
 ) -> Result<()> {
-    if xs.is_empty() || ys.is_empty() {
-        return Err(Error::Output(format!(
-            "{}: phase diagram needs at least one x and one y value (got {} × {})",
-            path.display(),
-            xs.len(),
-            ys.len()
-        )));
+    Phase {
+        title,
+        x_label,
+        y_label,
+        xs,
+        ys,
+        values,
+        value_label: "probability",
+        boundary: boundary.map(|b| (b, "theoretical boundary")),
+        notes: Vec::new(),
     }
-    let xe = edges(xs);
-    let ye = edges(ys);
-    let fr = Frame::linear(
-        finite_range(xe.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
-        finite_range(ye.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
-    );
-    let (xr, yr) = (fr.x, fr.y);
+    .render(path)
+}
 
-    style::register_fonts();
-    let e = out_err(path);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let root = root.titled(title, (FONT, CAPTION)).map_err(&e)?;
-    let (main, bar) = root.split_horizontally(root.dim_in_pixel().0 - 150);
-    let mut chart = ChartBuilder::on(&main)
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(100)
-        .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
-        .map_err(&e)?;
-    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
-    let fmt = style::tick(1.0);
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style((FONT, TICK))
-        .axis_desc_style((FONT, LABEL))
-        .x_label_formatter(&fx)
-        .y_label_formatter(&fy)
-        .draw()
-        .map_err(&e)?;
-    chart
-        .draw_series(ys.iter().enumerate().flat_map(|(iy, _)| {
-            let row = values.get(iy);
-            let (xe, ye) = (&xe, &ye);
-            xs.iter().enumerate().filter_map(move |(ix, _)| {
-                let (x0, x1) = xe[ix];
-                let (y0, y1) = ye[iy];
-                if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
-                    return None;
-                }
-                let v = row.and_then(|r| r.get(ix)).copied().unwrap_or(f64::NAN);
-                Some(Rectangle::new(
-                    [fr.clamp((x0, y0)), fr.clamp((x1, y1))],
-                    colormap(v).filled(),
-                ))
-            })
-        }))
-        .map_err(&e)?;
-    if let Some(f) = boundary {
-        // Sample y(x) and break the line where it leaves the plotted box or is not finite.
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for k in 0..=400 {
-            let x = xr.0 + (xr.1 - xr.0) * k as f64 / 400.0;
-            let y = f(x);
-            if y.is_finite() && y >= yr.0 && y <= yr.1 {
-                if let Some(r) = runs.last_mut() {
-                    r.push((x, y));
-                }
-            } else if runs.last().is_some_and(|r| !r.is_empty()) {
-                runs.push(Vec::new());
-            }
+impl Phase<'_> {
+    /// Writes the figure to `path` (PNG, or SVG for a `.svg` name). Cells extend halfway to their
+    /// neighbours; missing or non-finite values are grey (and said so); values outside [0, 1] are clamped.
+    pub fn render(&self, path: &Path) -> Result<()> {
+        if self.xs.is_empty() || self.ys.is_empty() {
+            return Err(Error::Output(format!(
+                "{}: phase diagram needs at least one x and one y value (got {} × {})",
+                path.display(),
+                self.xs.len(),
+                self.ys.len()
+            )));
         }
-        let mut first = true;
-        for run in runs.into_iter().filter(|r| r.len() >= 2) {
-            chart
-                .draw_series(LineSeries::new(run.iter().copied(), WHITE.stroke_width(6)))
-                .map_err(&e)?;
-            let s = chart
-                .draw_series(LineSeries::new(run, RGBColor(200, 30, 30).stroke_width(3)))
-                .map_err(&e)?;
-            if first {
-                s.label("theoretical boundary").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], RGBColor(200, 30, 30).stroke_width(3))
-                });
-                first = false;
-            }
-        }
-        if !first {
-            chart
-                .configure_series_labels()
-                .label_font((FONT, TICK))
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.85))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(&e)?;
-        }
+        canvas::save(path, self)
     }
-    // Colour bar.
-    let mut cb = ChartBuilder::on(&bar)
-        .margin_top(20)
-        .margin_bottom(80)
-        .margin_right(10)
-        .right_y_label_area_size(70)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)
-        .map_err(&e)?;
-    cb.draw_series((0..200).map(|k| {
-        let v0 = k as f64 / 200.0;
-        Rectangle::new([(0.0, v0), (1.0, v0 + 1.0 / 200.0)], colormap(v0 + 0.0025).filled())
-    }))
-    .map_err(&e)?;
-    cb.configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(6)
-        .y_label_formatter(&fmt)
-        .label_style((FONT, TICK))
-        .draw()
-        .map_err(&e)?;
-    cb.draw_series(std::iter::once(Rectangle::new(
-        [(0.0, 0.0), (1.0, 1.0)],
-        BLACK.stroke_width(1),
-    )))
-    .map_err(&e)?;
-    root.present().map_err(&e)?;
-    Ok(())
+
+    fn missing(&self) -> bool {
+        (0..self.ys.len()).any(|iy| {
+            (0..self.xs.len()).any(|ix| {
+                !self
+                    .values
+                    .get(iy)
+                    .and_then(|r| r.get(ix))
+                    .is_some_and(|v| v.is_finite())
+            })
+        })
+    }
+}
+
+impl Picture for Phase<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let xe = edges(self.xs);
+        let ye = edges(self.ys);
+        let fr = Frame::linear(
+            finite_range(xe.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
+            finite_range(ye.iter().flat_map(|e| [e.0, e.1])).unwrap_or((0.0, 1.0)),
+        );
+        let (xr, yr) = (fr.x, fr.y);
+        // The boundary's pieces inside the plot (broken where it leaves it or is not finite).
+        let runs: Vec<Vec<(f64, f64)>> = match self.boundary {
+            Some((f, _)) => fr.polyline((0..=400).map(|k| {
+                let x = xr.0 + (xr.1 - xr.0) * k as f64 / 400.0;
+                (x, f(x))
+            })),
+            None => Vec::new(),
+        };
+        let mut entries = Vec::new();
+        if let Some((_, label)) = self.boundary.filter(|_| !runs.is_empty()) {
+            entries.push(Entry::line(label, BOUNDARY, 3));
+        }
+        if self.missing() {
+            entries.push(Entry::fill("no value", RGBColor(190, 190, 190), 1.0));
+        }
+        let page = canvas::page_with_legend(root, self.title, &self.notes, &entries, colorbar::WIDTH)?;
+        let mut chart = ChartBuilder::on(&page.plot)
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(100)
+            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
+            .map_err(de)?;
+        let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .label_style((FONT, TICK))
+            .axis_desc_style((FONT, LABEL))
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .draw()
+            .map_err(de)?;
+        let (xe, ye) = (&xe, &ye);
+        chart
+            .draw_series(self.ys.iter().enumerate().flat_map(|(iy, _)| {
+                let row = self.values.get(iy);
+                self.xs.iter().enumerate().filter_map(move |(ix, _)| {
+                    let (x0, x1) = xe[ix];
+                    let (y0, y1) = ye[iy];
+                    if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
+                        return None;
+                    }
+                    let v = row.and_then(|r| r.get(ix)).copied().unwrap_or(f64::NAN);
+                    Some(Rectangle::new([fr.clamp((x0, y0)), fr.clamp((x1, y1))], colormap(v).filled()))
+                })
+            }))
+            .map_err(de)?;
+        for run in runs {
+            chart
+                .draw_series(std::iter::once(PathElement::new(run.clone(), WHITE.stroke_width(7))))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(run, BOUNDARY.stroke_width(3))))
+                .map_err(de)?;
+        }
+        if let Some(col) = &page.side {
+            colorbar::draw(col, self.value_label, (0.0, 1.0), &colormap, 420)?;
+        }
+        Ok(())
+    }
 }
 
 /// Cell extents (lo, hi) around each centre: halfway to the neighbours in sorted order; a single centre
@@ -176,7 +189,7 @@ fn edges(c: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// Viridis colour of v ∈ [0, 1] (clamped); NaN → grey.
-fn colormap(v: f64) -> RGBColor {
+pub fn colormap(v: f64) -> RGBColor {
     if !v.is_finite() {
         return RGBColor(190, 190, 190);
     }
