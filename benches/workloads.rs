@@ -108,7 +108,8 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
         Some(ex) => {
             // path-steps actually taken: exited paths stop at their exit step (as numpy drops them).
             let e = ex.estimate();
-            let steps = ex.exited.mean * ex.exited.n as f64 / w.dt + ex.censored as f64 * schedule.steps as f64;
+            let exit_sum: f64 = ex.events.iter().map(|&(t, c)| t * c as f64).sum();
+            let steps = exit_sum / w.dt + ex.censored as f64 * schedule.steps as f64;
             (
                 secs,
                 steps,

@@ -5,7 +5,8 @@ use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
 use crate::model::{CriticalPoint, Landscape};
-use crate::report::{self, Report, Theory, output};
+use crate::report::output::{self, Kind, Staging};
+use crate::report::{self, Report, Theory};
 use crate::setup::schema::LandscapeConfig;
 use crate::setup::{Experiment, Source};
 use crate::sweep::{Axis, Sweep, SweepTable};
@@ -53,6 +54,7 @@ fn run_default() -> Result<()> {
     let src = Source::parse("<embedded default model>", DEFAULT_MODEL)?;
     let exp = Experiment::load(&src)?;
     let dir = PathBuf::from("output").join(&exp.name);
+    // The default job replaces its own earlier output (only a folder samsde wrote; see `report::output`).
     let figs = run_into(&exp, &dir, 0, true)?;
     print_done(&dir, &figs);
     Ok(())
@@ -81,23 +83,28 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
 }
 
 /// Runs `exp` and writes its output folder `dir` (results, resolved configuration, figures); returns the
-/// figures rendered.
-fn run_into(exp: &Experiment, dir: &Path, threads: usize, force: bool) -> Result<Vec<PathBuf>> {
-    output::check(dir, force)?;
+/// figures rendered. The folder is checked and its temporary folder created before the run starts
+/// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
+fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
+    let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
-    let mut figs = Vec::new();
-    output::write_atomically(dir, |tmp| {
-        report.write_dir(tmp)?;
-        output::write_file(&tmp.join("config.resolved.toml"), &resolved)?;
-        figs = crate::plot::render_all(&report, Some(exp.model.landscape().as_ref()), tmp)?;
-        Ok(())
-    })?;
+    report::print_warnings(&report, "");
+    for d in &report.summary.dynamics {
+        if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
+            && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
+        {
+            eprintln!("{w}");
+        }
+    }
+    let tmp = staging.path();
+    report.write_dir(tmp)?;
+    output::write_file(&tmp.join("config.resolved.toml"), &resolved)?;
+    let figs = crate::plot::render_all(&report, Some(exp.model.landscape().as_ref()), tmp)?;
     // Figures were rendered in the temporary folder: report their final paths.
-    Ok(figs
-        .into_iter()
-        .filter_map(|f| f.file_name().map(|n| dir.join(n)))
-        .collect())
+    let figs = figs.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
+    Ok(figs)
 }
 
 fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
@@ -108,18 +115,16 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("{}_sweep", sw.name())));
-    output::check(&dir, c.force)?;
+    let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
-    let mut figs = Vec::new();
-    output::write_atomically(&dir, |tmp| {
-        table.write_dir(tmp)?;
-        figs = crate::plot::sweep::render_all(&table, tmp)?;
-        Ok(())
-    })?;
+    table.write_dir(staging.path())?;
+    let figs = crate::plot::sweep::render_all(&table, staging.path())?;
+    let figs: Vec<PathBuf> = figs.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
     println!("sweep of {} points: {}", sw.points(), dir.display());
     println!("  sweep.csv, sweep.json");
-    for f in figs.iter().filter_map(|f| f.file_name()) {
-        println!("  {}", dir.join(f).display());
+    for f in figs {
+        println!("  {}", f.display());
     }
     Ok(())
 }
@@ -142,6 +147,8 @@ fn plot(dir: &Path) -> Result<()> {
             .ok();
         crate::plot::render_all(&report, landscape.as_deref(), dir)?
     };
+    // Keep the folder replaceable: its marker lists the figures too.
+    output::record(dir, &figs)?;
     if figs.is_empty() {
         println!("no figures apply to this folder");
     }
@@ -241,8 +248,17 @@ fn saddles(model: &Path, (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Re
 
 fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
     let t0 = std::time::Instant::now();
-    let opt = crate::paper::Options { out, quick, threads };
+    // Like the default job, `paper` replaces its own earlier output, never a folder with anyone else's files.
+    let staging = Staging::prepare(&out, Kind::Paper, true)?;
+    let opt = crate::paper::Options {
+        out: staging.path().to_path_buf(),
+        quick,
+        threads,
+    };
     let done = crate::paper::run(&opt)?;
+    let report = staging.final_path(&done.report);
+    let figures: Vec<PathBuf> = done.figures.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
     let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
     println!(
         "{}/{} checks agree with the paper ({:.1} s)",
@@ -250,9 +266,9 @@ fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
         rows.len(),
         t0.elapsed().as_secs_f64()
     );
-    println!("report: {}", done.report.display());
+    println!("report: {}", report.display());
     println!("figures:");
-    for f in &done.figures {
+    for f in &figures {
         println!("  {}", f.display());
     }
     Ok(())

@@ -46,7 +46,7 @@ pub struct Common {
     /// Override any key by its dotted path, e.g. dynamics.SAM.rho=0.1, solver.dt=1e-3 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Replace an existing output folder.
+    /// Replace an existing output folder, if samsde wrote it (never one holding other files).
     #[arg(long)]
     pub force: bool,
 }
@@ -111,7 +111,8 @@ phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary
   samsde paper --out /tmp/paper             full run (a few minutes)
 
 Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion, agree yes/no),
-<out>/figures/*.png and <out>/models/*.toml. Files in an existing folder are overwritten.")]
+<out>/figures/*.png and <out>/models/*.toml. An existing folder is replaced only if samsde wrote it
+(its .samsde-output.json lists every file in it); a folder with other files is refused.")]
     Paper {
         /// Output folder.
         #[arg(long, default_value = "output/paper")]

@@ -101,7 +101,8 @@ fn run_writes_the_pinned_schema() {
             "saddle_eigenvalues",
             "t_end",
             "exit_region",
-            "dynamics"
+            "dynamics",
+            "warnings"
         ])
     );
     let d0 = &s["dynamics"][0];
@@ -124,7 +125,8 @@ fn run_writes_the_pinned_schema() {
             "basins",
             "diverged",
             "paired",
-            "theory"
+            "theory",
+            "snr_median"
         ])
     );
     assert_eq!(keys(&d0["final"]), set(&["t", "n", "mean", "cov", "mean_stderr"]));
@@ -137,9 +139,15 @@ fn run_writes_the_pinned_schema() {
         set(&[
             "exited",
             "censored",
+            "censored_fraction",
+            "diverged",
+            "horizon",
             "mean_time",
             "mean_time_stderr",
             "ci95",
+            "restricted_mean_time",
+            "restricted_mean_time_stderr",
+            "restricted_ci95",
             "median_time",
             "quantiles",
             "estimator",
@@ -156,7 +164,7 @@ fn run_writes_the_pinned_schema() {
         header(&out.join("moments.csv")),
         "label,t,n,mean_x,mean_y,cov_x_x,cov_x_y,cov_y_x,cov_y_y,trace,trace_stderr,eig_0,eig_1,msd,msd_stderr,theory_trace,theory_msd,width_ratio,msd_difference,msd_difference_stderr"
     );
-    assert_eq!(header(&out.join("exit_times.csv")), "label,t,survival,at_risk");
+    assert_eq!(header(&out.join("exit_times.csv")), "label,t,survival,at_risk,exits");
     assert_eq!(
         header(&out.join("basins.csv")),
         "label,class,count,probability,ci_lo,ci_hi"
@@ -510,4 +518,45 @@ fn no_arguments_runs_the_embedded_default() {
     assert!(s["paths"].as_u64().unwrap_or(0) >= 4000);
     assert_eq!(s["dynamics"].as_array().map(Vec::len), Some(3));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Signal-to-noise in every run (issue 8): summary.json reports the median of ‖g‖/√tr Σ_B per dynamics; near
+/// the saddle of SMALL (x0 = (0.5, 0.01), σ_B = 1) it is ≈ 0.5 < 3, so a `sam_fullbatch` or `dnsam` run warns on
+/// stderr and names `sam`, while the `sam` run itself does not warn. Started far away (x0 = (30, 0), ‖g‖ ≈ 30 at
+/// first) the median is above 3 and nothing is printed.
+#[test]
+fn low_signal_to_noise_warns_full_batch_models() {
+    let d = scratch("cli-snr");
+    for (kind, x0, low, warns) in [
+        ("sam_fullbatch", "[0.5, 0.01]", true, true),
+        ("dnsam", "[0.5, 0.01]", true, true),
+        ("sam", "[0.5, 0.01]", true, false),
+        ("sam_fullbatch", "[30.0, 0.0]", false, false),
+    ] {
+        let text = SMALL
+            .replace("kind = \"sam\"", &format!("kind = \"{kind}\""))
+            .replace("x0 = [0.5, 0.01]", &format!("x0 = {x0}"))
+            .replace("radius = 1.0", "radius = 100.0");
+        let m = model(&d, &text);
+        let out = d.join(format!("out-{kind}-{low}"));
+        let o = bin()
+            .args(["run"])
+            .arg(&m)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run");
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let s = summary(&out);
+        let snr = s["dynamics"][1]["snr_median"].as_f64().expect("snr_median");
+        assert_eq!(s["dynamics"][1]["kind"], kind);
+        assert_eq!(snr < 3.0, low, "{kind} from {x0}: median SNR {snr}");
+        let warned = err.contains("warning:") && err.contains("kind = \"sam\"");
+        assert_eq!(warned, warns, "{kind} from {x0}: stderr {err}");
+        if warns {
+            let notes = s["dynamics"][1]["notes"].as_array().expect("notes");
+            assert!(notes.iter().any(|n| n.as_str().unwrap_or("").starts_with("warning:")));
+        }
+    }
 }

@@ -12,7 +12,7 @@ use samsde::model::Model;
 use samsde::model::landscape::{Beale, DoubleWell, Landscape, Quadratic};
 use samsde::model::noise::Noise;
 use samsde::sde::Dnsam;
-use samsde::sde::{HeavyBall, Kim, LinearSde, Sam, Sde, Sgd, Usam};
+use samsde::sde::{HeavyBall, Kim, LinearSde, Sam, SamFullbatch, Sde, Sgd, Usam};
 use samsde::setup::DEFAULT_EPSILON;
 use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverScratch};
@@ -132,6 +132,10 @@ fn usam_sam_dnsam_at_rho_zero_follow_the_sgd_path() {
         let others: Vec<(&str, Box<dyn Sde>)> = vec![
             ("usam", Box::new(Usam::new(m.clone(), eta, 0.0))),
             ("sam", Box::new(Sam::new(m.clone(), eta, 0.0, DEFAULT_EPSILON))),
+            (
+                "sam_fullbatch",
+                Box::new(SamFullbatch::new(m.clone(), eta, 0.0, DEFAULT_EPSILON)),
+            ),
             ("dnsam", Box::new(Dnsam::new(m.clone(), eta, 0.0, DEFAULT_EPSILON))),
         ];
         let reference = drive(&sgd, EulerMaruyama, &x0, h, 300, 7);
@@ -448,7 +452,7 @@ fn o3_usam_deterministic_runs_either_side_of_threshold() {
 #[test]
 fn o3_sam_flow_hits_saddle_in_finite_time() {
     let l = Quadratic::new(&[vec![-2.0]], None).unwrap();
-    let sam = Sam::new(model(l, silent()), 0.01, 0.5, DEFAULT_EPSILON);
+    let sam = SamFullbatch::new(model(l, silent()), 0.01, 0.5, DEFAULT_EPSILON);
     let dt = 1e-4;
     let mut ws = sam.workspace();
     let mut sc = SolverScratch::new(1, 1);

@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use nalgebra::{DVector, dmatrix, dvector};
 use samsde::model::landscape::DoubleWell;
-use samsde::setup::DynamicsKind::{Kim, Sam, SamDiscrete, Sgd, SgdDiscrete, Usam};
+use samsde::setup::DynamicsKind::{Kim, SamDiscrete, SamFullbatch, Sgd, SgdDiscrete, Usam};
 use samsde::setup::DynamicsSpec;
 use samsde::theory::attraction::minibatch_sam_threshold;
 use samsde::theory::first_passage::*;
@@ -215,7 +215,7 @@ fn brownian_bridge_removes_the_monitoring_bias() {
 
 // ---------------------------------------------------------------------------------------------------- O7
 
-/// O7: normalized SAM on f = −y² (a = 2): the 1-D SAM drift −(g + ρHg/|g|) with g = −2y, H = −2 is
+/// O7: full-batch normalized SAM (`sam_fullbatch`) on f = −y² (a = 2): the 1-D SAM drift −(g + ρHg/|g|) with g = −2y, H = −2 is
 /// 2y − 2ρ sign y = aY − ρa sign Y, the cusp model. N0 with σ₁ = 1, B = 1, η = 0.02 gives s² = 0.02;
 /// ρ = 0.2, exit at |y| = 1: exact MFPT 29.8258. dt = 1e-3, bridge on, 3 000 paths (SE ≈ 0.55).
 /// Tolerance 5 SE + a discretisation bound of 2 % of T (EM on the discontinuous cusp drift; measured
@@ -225,7 +225,7 @@ fn brownian_bridge_removes_the_monitoring_bias() {
 fn o7_normalized_sam_cusp_escape() {
     let (eta, rho, dt, n, t_end) = (0.02, 0.2, 1e-3, 3_000u64, 600.0);
     let m = model(quad1(-2.0), n0(1.0, 1.0));
-    let entries = vec![entry("SAM", &spec(Sam, eta, rho), &m, dt, t_end, 2)];
+    let entries = vec![entry("SAM", &spec(SamFullbatch, eta, rho), &m, dt, t_end, 2)];
     let mut p = plan(vec![0.0]);
     p.region = Some(slab(1, 0, 1.0));
     let r = run(&ens(n, 707), &entries, &p, t_end);
@@ -370,7 +370,7 @@ fn o12_minibatch_sam_trapping() {
         let r = run(&ens(n, 1200), &entries, &p, t_end);
         let ex = r[0].exit.as_ref().unwrap();
         assert_eq!(ex.total(), n);
-        let f = ex.exited.n as f64 / n as f64;
+        let f = ex.exited() as f64 / n as f64;
         eprintln!("O12 σ_B = {sigma}: escaped fraction {f:.4}");
         fractions.push(f);
     }

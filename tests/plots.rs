@@ -42,27 +42,29 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
         final_moments: FinalMoments {
             t: 2.0,
             n: 40,
-            mean: vec![0.0, 0.0],
-            cov: vec![vec![1.0, 0.0], vec![0.0, 1.0]],
-            mean_stderr: vec![0.1, 0.1],
+            mean: Some(vec![0.0, 0.0]),
+            cov: Some(vec![vec![1.0, 0.0], vec![0.0, 1.0]]),
+            mean_stderr: Some(vec![0.1, 0.1]),
         },
         width: Width {
-            trace: 1.0,
-            trace_stderr: 0.1,
-            eigenvalues: vec![0.5, 0.5],
-            msd: 1.0,
-            msd_stderr: 0.1,
+            trace: Some(1.0),
+            trace_stderr: Some(0.1),
+            eigenvalues: Some(vec![0.5, 0.5]),
+            msd: Some(1.0),
+            msd_stderr: Some(0.1),
         },
         exit: Some(ExitSummary {
             estimate: ExitEstimate {
                 exited: 30,
                 censored: 10,
-                mean_time: Some(exit_mean),
-                mean_time_stderr: Some(0.05),
-                ci95: Some([exit_mean - 0.1, exit_mean + 0.1]),
+                censored_fraction: Some(0.25),
+                horizon: 2.0,
+                restricted_mean_time: Some(exit_mean),
+                restricted_mean_time_stderr: Some(0.05),
+                restricted_ci95: Some([exit_mean - 0.1, exit_mean + 0.1]),
                 median_time: Some(exit_mean),
-                quantiles: vec![],
                 estimator: "restricted_mean".into(),
+                ..ExitEstimate::default()
             },
             correction: "none".into(),
         }),
@@ -73,6 +75,7 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
             exit_mean_time: Some(exit_mean * 1.1),
             ..Theory::default()
         }),
+        snr_median: Some(0.5),
     }
 }
 
@@ -152,15 +155,17 @@ fn synthetic_report() -> Report {
             t: 0.0,
             survival: 1.0,
             at_risk,
+            exits: 0,
         });
         for t in &times {
-            at_risk -= 1;
             survival.push(SurvivalRow {
                 label: label.into(),
                 t: *t,
-                survival: at_risk as f64 / n as f64,
+                survival: (at_risk - 1) as f64 / n as f64,
                 at_risk,
+                exits: 1,
             });
+            at_risk -= 1;
         }
         let up = x.iter().zip(&exit).filter(|(p, e)| e.is_some() && p[1] > 0.0).count() as u64;
         let down = x.iter().zip(&exit).filter(|(p, e)| e.is_some() && p[1] <= 0.0).count() as u64;
@@ -208,6 +213,7 @@ fn synthetic_report() -> Report {
             t_end: 2.0,
             exit_region: None,
             dynamics: dyn_summaries,
+            warnings: vec![],
         },
         moments,
         survival,
@@ -334,6 +340,7 @@ fn degenerate_data_does_not_panic() {
         t: 0.5,
         survival: f64::NAN,
         at_risk: 3,
+        exits: 0,
     }];
     bad.basins.truncate(1);
     bad.basins[0].ci_hi = f64::NAN;
@@ -535,6 +542,11 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
                         exit_mean_time: Some(p(2.0 + i as f64, 7)),
                         exit_mean_time_stderr: Some(p(0.1, 8)),
                         exit_mean_time_ci95: Some([p(1.8, 9), p(2.2 + i as f64, 10)]),
+                        // 30 of 40 censored: the figure shows the restricted mean.
+                        exit_restricted_mean_time: Some(p(2.0 + i as f64, 7)),
+                        exit_restricted_mean_time_stderr: Some(p(0.1, 8)),
+                        exit_restricted_mean_time_ci95: Some([p(1.8, 9), p(2.2 + i as f64, 10)]),
+                        censored_fraction: Some(0.75),
                         exited: Some(10),
                         censored: Some(30),
                         basins: BTreeMap::from([("trapped".to_string(), pt), ("unresolved".to_string(), 1.0 - pt)]),

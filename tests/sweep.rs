@@ -87,17 +87,33 @@ fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
                 num(row, &format!("{l}.p_trapped_ci_hi")),
             );
             assert!(0.0 <= lo && lo <= p && p <= hi && hi <= 1.0, "{l}: {lo} {p} {hi}");
+            // Paths are censored at T here, so the column is the restricted mean (never called a mean),
+            // with the censored fraction beside it.
             let (lo, m, hi) = (
-                num(row, &format!("{l}.exit_mean_time_ci_lo")),
-                num(row, &format!("{l}.exit_mean_time")),
-                num(row, &format!("{l}.exit_mean_time_ci_hi")),
+                num(row, &format!("{l}.exit_restricted_mean_time_ci_lo")),
+                num(row, &format!("{l}.exit_restricted_mean_time")),
+                num(row, &format!("{l}.exit_restricted_mean_time_ci_hi")),
             );
             assert!(lo <= m && m <= hi, "{l}: {lo} {m} {hi}");
+            let f = num(row, &format!("{l}.censored_fraction"));
+            assert!(f > 0.0 && f <= 1.0, "{l}: censored fraction {f}");
+            assert!(!h.iter().any(|c| *c == format!("{l}.exit_mean_time")));
         }
     }
     // The interval columns come after every original column.
     let first_ci = h.iter().position(|x| x.contains("_ci_")).expect("a CI column");
     assert!(h.iter().skip(first_ci).all(|x| x.contains("_ci_")));
+
+    // Numbers are numbers in sweep.json: the axis values and the estimates.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).expect("json")).expect("json");
+    assert!(
+        j["points"][0]["values"]["dynamics.SAM.rho"].is_number(),
+        "{}",
+        j["points"][0]["values"]
+    );
+    assert!(j["vary"]["dynamics.SAM.rho"][0].is_number());
+    assert!(j["points"][0]["dynamics"][0]["msd"].is_number());
 
     // `samsde plot` re-renders the figures from sweep.json alone.
     for f in LINE_FIGS {

@@ -130,7 +130,6 @@ fn run_block<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
 ) -> Vec<O> {
     let d = plan.start.len();
-    let s = entries.first().map_or(0, |e| e.schedule.snapshot_steps.len());
     let paths = (b * BLOCK)..((b + 1) * BLOCK).min(ens.paths);
     let records: Vec<Vec<PathRecord>> = entries
         .iter()
@@ -144,7 +143,7 @@ fn run_block<O: Observer>(
                     schedule: &e.schedule,
                 })
                 .collect();
-            let mut recs = vec![PathRecord::new(d, s); jobs.len()];
+            let mut recs = vec![PathRecord::new(d, e.schedule.snapshot_steps.len()); jobs.len()];
             e.stepper.run_paths(&jobs, &mut recs);
             recs
         })
@@ -155,7 +154,7 @@ fn run_block<O: Observer>(
             index,
             record: &records[k][p],
             plan,
-            t_end,
+            t_end: entries[k].schedule.t_end.min(t_end),
         };
         for (k, o) in obs.iter_mut().enumerate() {
             let v = view(k);

@@ -107,12 +107,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             ],
             series: vec![
                 Series::measured("A-SAM simulated (95 % Clopper–Pearson CI)", 0, &pts),
-                Series::new(
-                    "spec O12 table (A-SAM Monte Carlo, 2·10⁴ paths)",
-                    1,
-                    Mark::Points,
-                    spec,
-                ),
+                Series::new("spec O12 table (A-SAM Monte Carlo, 2·10⁴ paths)", 1, Mark::Points, spec),
             ],
             ..Figure::default()
         },

@@ -59,7 +59,11 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         sec.figures.push(p);
     }
     let end = |label: &str| -> Result<Vec<f64>> {
-        Ok(rep.summary.dynamics[dyn_index(&rep, label)?].final_moments.mean.clone())
+        Ok(rep.summary.dynamics[dyn_index(&rep, label)?]
+            .final_moments
+            .mean
+            .clone()
+            .unwrap_or_else(|| vec![f64::NAN; 2]))
     };
     let fmt = |x: &[f64]| format!("({:.4}, {:.5})", x[0], x[1]);
 

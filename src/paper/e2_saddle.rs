@@ -55,7 +55,11 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         "Deterministic discrete optimizers, float64 (the paper's code is float32), {steps} steps, ε = 1e−16."
     ));
     let end = |label: &str| -> Result<Vec<f64>> {
-        Ok(rep.summary.dynamics[dyn_index(&rep, label)?].final_moments.mean.clone())
+        Ok(rep.summary.dynamics[dyn_index(&rep, label)?]
+            .final_moments
+            .mean
+            .clone()
+            .unwrap_or_else(|| vec![f64::NAN; 2]))
     };
     let gd = end("GD")?;
     sec.rows.push(Row::new(

@@ -72,7 +72,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         let mut row = Vec::new();
         for l in labels {
             let d = &rep.summary.dynamics[dyn_index(rep, l)?];
-            let v = d.final_moments.cov[1][1];
+            let v = d.final_moments.cov.as_ref().map_or(f64::NAN, |c| c[1][1]);
             let n = d.final_moments.n.max(2) as f64;
             row.push((v, v * (2.0 / (n - 1.0)).sqrt()));
         }
@@ -153,10 +153,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             .collect();
         series.push(Series::new(name, i, Mark::Dashed, pts));
     }
-    let pts = grid
-        .iter()
-        .map(|&m| (m, discrete_var(m).unwrap_or(f64::NAN)))
-        .collect();
+    let pts = grid.iter().map(|&m| (m, discrete_var(m).unwrap_or(f64::NAN))).collect();
     series.push(Series::new("discrete heavy ball exact", 2, Mark::Dashed, pts));
     let p = figs.join("o11_momentum.png");
     chart::render(

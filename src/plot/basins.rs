@@ -73,7 +73,10 @@ impl Picture for Basins<'_> {
             .collect();
         let mut notes = vec![names::CLASSES_NOTE.to_string()];
         notes.extend(names::shared_parameters(r));
-        let title = format!("{}: where the paths end at T (basin probabilities)", names::model(&r.summary.model));
+        let title = format!(
+            "{}: where the paths end at T (basin probabilities)",
+            names::model(&r.summary.model)
+        );
         let page = canvas::page_with_legend(root, &title, &notes, &entries, 0)?;
         let (nc, nd) = (self.classes.len(), self.labels.len().max(1));
         let mut chart = ChartBuilder::on(&page.plot)

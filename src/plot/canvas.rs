@@ -163,7 +163,10 @@ pub fn page_with_legend<DB: DrawingBackend>(
         Some(col) => Some(legend::draw(col, entries)?),
         None => None,
     };
-    Ok(Page { plot: p.plot, side: rest })
+    Ok(Page {
+        plot: p.plot,
+        side: rest,
+    })
 }
 
 /// Width in pixels of `text` at `size` points in the figure font.

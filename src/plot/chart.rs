@@ -3,8 +3,8 @@
 //! `color` indexes the palette, so a dynamics keeps its colour across figures; closed forms are dashed in the
 //! colour of the dynamics they describe). The sweep figures and the paper's figures are built on it.
 //!
-//! Drawing order: reference lines, bands, data, then closed forms (dashed, over a white halo) on top so a
-//! theory line is never hidden under the data it is compared with. The legend is outside the plot, on the
+//! Drawing order: reference lines, bands, data, then closed forms (dashed, in a darker shade) on top so a
+//! theory line is never hidden under the data it is compared with, and the data shows through its gaps. The legend is outside the plot, on the
 //! right; notes (caption text) go under the plot. Everything is clipped to the axes ([`super::frame`]).
 
 use super::canvas::{self, Picture, de};
@@ -214,7 +214,7 @@ impl Figure {
                 let c = style::color(s.color);
                 match s.mark {
                     Mark::Line => Entry::line(&s.label, c, 3),
-                    Mark::Dashed => Entry::dashed(&s.label, c),
+                    Mark::Dashed => Entry::dashed(&s.label, style::darker(c)),
                     Mark::Points => Entry::marker(&s.label, c, Shape::Circle),
                     Mark::LinePoints => Entry::line_dot(&s.label, c, 2),
                     Mark::Measured => Entry::line_dot(&s.label, c, 3),
@@ -260,6 +260,26 @@ impl Figure {
     }
 }
 
+impl Figure {
+    /// Whether some error bar inside `fr` is shorter than about a marker (1.5 % of the y axis).
+    fn bars_hidden(&self, fr: &Frame) -> bool {
+        let span = |lo: f64, hi: f64| {
+            let (lo, hi) = (fr.clamp_y(lo), fr.clamp_y(hi));
+            if fr.log_y {
+                (hi / lo).log10() / (fr.y.1 / fr.y.0).log10()
+            } else {
+                (hi - lo) / (fr.y.1 - fr.y.0)
+            }
+        };
+        self.series
+            .iter()
+            .filter(|s| !matches!(s.mark, Mark::Band | Mark::Line | Mark::Dashed))
+            .flat_map(|s| &s.bars)
+            .filter(|b| fr.has_x(b.0) && b.1.is_finite() && b.2.is_finite())
+            .any(|b| span(b.1.min(b.2), b.2.max(b.1)) < 0.015)
+    }
+}
+
 impl Picture for Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let mut fr = self.frame();
@@ -271,10 +291,16 @@ impl Picture for Figure {
                 self.x_label, self.y_label
             ));
         }
+        if self.bars_hidden(&fr) {
+            notes.push("Error bars shorter than the markers are hidden behind them.".into());
+        }
         let page = canvas::page_with_legend(root, &self.title, &notes, &self.entries(), 0)?;
         let builder = || {
             let mut b = ChartBuilder::on(&page.plot);
-            b.margin(20).margin_right(30).x_label_area_size(60).y_label_area_size(100);
+            b.margin(20)
+                .margin_right(30)
+                .x_label_area_size(60)
+                .y_label_area_size(100);
             b
         };
         if plane && frame::comparable(fr.x, fr.y) {
@@ -293,9 +319,7 @@ impl Picture for Figure {
                 .map_err(de)?;
             draw_chart(self, chart, &fr)
         } else {
-            let chart = builder
-                .build_cartesian_2d(fr.x.0..fr.x.1, fr.y.0..fr.y.1)
-                .map_err(de)?;
+            let chart = builder.build_cartesian_2d(fr.x.0..fr.x.1, fr.y.0..fr.y.1).map_err(de)?;
             draw_chart(self, chart, &fr)
         }
     }
@@ -362,7 +386,11 @@ where
             .draw_series(style::segments(fr, s.points.iter().copied(), c.stroke_width(1)))
             .map_err(de)?;
     }
-    for s in fig.series.iter().filter(|s| !matches!(s.mark, Mark::Band | Mark::Dashed)) {
+    for s in fig
+        .series
+        .iter()
+        .filter(|s| !matches!(s.mark, Mark::Band | Mark::Dashed))
+    {
         let c = style::color(s.color);
         let inside: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| fr.contains(*p)).collect();
         let bar = |x: f64, lo: f64, mid: f64, hi: f64| {
@@ -416,10 +444,7 @@ where
         let c = style::color(s.color);
         for run in fr.polyline(s.points.iter().copied()) {
             chart
-                .draw_series(std::iter::once(PathElement::new(run.clone(), WHITE.mix(0.8).stroke_width(6))))
-                .map_err(de)?;
-            chart
-                .draw_series(DashedLineSeries::new(run, 14, 8, c.stroke_width(3)))
+                .draw_series(DashedLineSeries::new(run, 14, 9, style::darker(c).stroke_width(3)))
                 .map_err(de)?;
         }
     }

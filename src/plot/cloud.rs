@@ -43,9 +43,7 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
     let rows: Vec<&MomentRow> = report
         .moments
         .iter()
-        .filter(|m| {
-            m.n > 0 && m.t.is_finite() && m.mean.len() >= 2 && m.mean[0].is_finite() && m.mean[1].is_finite()
-        })
+        .filter(|m| m.n > 0 && m.t.is_finite() && m.mean.len() >= 2 && m.mean[0].is_finite() && m.mean[1].is_finite())
         .collect();
     if rows.is_empty() {
         return Ok(false);
@@ -108,7 +106,11 @@ impl Cloud<'_> {
         out.push(Entry::line("1σ ellipse", BLACK, 3));
         out.push(Entry::dashed("2σ ellipse", BLACK));
         out.push(Entry::marker("mean", BLACK, Shape::Cross));
-        out.push(Entry::marker("paths (stored sample)", RGBColor(120, 120, 120), Shape::Circle));
+        out.push(Entry::marker(
+            "paths (stored sample)",
+            RGBColor(120, 120, 120),
+            Shape::Circle,
+        ));
         out
     }
 }

@@ -53,7 +53,10 @@ pub fn draw<DB: DrawingBackend>(
         .axis_desc_style((FONT, LABEL))
         .draw()
         .map_err(de)?;
-    cb.draw_series(std::iter::once(Rectangle::new([(0.0, lo), (1.0, hi)], BLACK.stroke_width(1))))
-        .map_err(de)?;
+    cb.draw_series(std::iter::once(Rectangle::new(
+        [(0.0, lo), (1.0, hi)],
+        BLACK.stroke_width(1),
+    )))
+    .map_err(de)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `exit_times.png`: top, the Kaplan–Meier survival curves S(t) = P(τ > t) per dynamics with the estimated
 //! mean exit time (solid vertical line: the restricted mean E[min(τ, T)] when paths are censored at T) and
-//! the closed-form mean (O5/O6, dashed vertical line); a curve that ends above 0 is censored at T, marked ×.
+//! the closed form of the same mean (O5/O6, dashed vertical line: the restricted closed form beside a
+//! restricted mean); a curve that ends above 0 is censored at T, marked ×.
 //! Bottom, the exit-time histogram (density) derived from the drops of S.
 
 use super::canvas::{self, Picture, de};
@@ -27,6 +28,8 @@ struct Curve {
     theory: Option<f64>,
     /// Paths censored at T (None: unknown).
     censored: Option<(u64, u64)>,
+    /// The unrestricted closed-form E[τ] when `theory` is the restricted one (for the notes).
+    unrestricted: Option<f64>,
 }
 
 struct Exit<'a> {
@@ -53,13 +56,26 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         }
         let d = report.summary.dynamics.iter().find(|d| d.label == label);
         let exit = d.and_then(|d| d.exit.as_ref());
+        let restricted = exit.is_some_and(|x| x.censored > 0);
         curves.push(Curve {
             index: style::dynamics_index(report, &label),
-            mean: exit.and_then(|x| x.mean_time).filter(|v| v.is_finite()),
+            // The headline: the mean, or the restricted mean E[min(τ, T)] when paths were censored.
+            mean: exit.and_then(|x| x.headline().0).filter(|v| v.is_finite()),
+            // Beside a restricted mean, the restricted closed form E[min(τ, T)].
             theory: d
                 .and_then(|d| d.theory.as_ref())
-                .and_then(|x| x.exit_mean_time)
+                .and_then(|x| {
+                    if restricted {
+                        x.exit_restricted_mean_time
+                    } else {
+                        x.exit_mean_time
+                    }
+                })
                 .filter(|v| v.is_finite()),
+            unrestricted: d
+                .and_then(|d| d.theory.as_ref())
+                .and_then(|x| x.exit_mean_time)
+                .filter(|v| v.is_finite() && restricted),
             censored: exit.map(|x| (x.censored, x.exited + x.censored)),
             label,
             s,
@@ -107,7 +123,11 @@ impl Exit<'_> {
             Some(Region::Ball { radius, .. }) => format!("the ball ‖x − d‖ < {}", style::num(*radius)),
             Some(Region::Box { half_widths, .. }) => format!(
                 "the box |xᵢ − dᵢ| < ({})",
-                half_widths.iter().map(|h| style::num(*h)).collect::<Vec<_>>().join(", ")
+                half_widths
+                    .iter()
+                    .map(|h| style::num(*h))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Some(Region::Slab { half_width, .. }) => format!("the slab |v·(x − d)| < {}", style::num(*half_width)),
             None => "the saddle region".into(),
@@ -120,13 +140,7 @@ impl Exit<'_> {
             .iter()
             .filter_map(|c| {
                 let (k, n) = c.censored?;
-                (k > 0 && n > 0).then(|| {
-                    format!(
-                        "{} {:.1} %",
-                        names::legend(r, &c.label),
-                        100.0 * k as f64 / n as f64
-                    )
-                })
+                (k > 0 && n > 0).then(|| format!("{} {:.1} %", names::legend(r, &c.label), 100.0 * k as f64 / n as f64))
             })
             .collect();
         if self.any_censored() {
@@ -141,7 +155,7 @@ impl Exit<'_> {
                 format!(" ({})", censored.join(", "))
             };
             let theory = if self.curves.iter().any(|c| c.theory.is_some()) {
-                "; the dashed closed form is the unrestricted E[τ]"
+                "; the dashed closed form beside it is then the restricted one, E[min(τ, T)] of the 1-D model"
             } else {
                 ""
             };
@@ -151,11 +165,17 @@ impl Exit<'_> {
             ));
         }
         for c in &self.curves {
+            let name = names::legend(r, &c.label);
             if let Some(m) = c.theory.filter(|m| *m > xr.1) {
                 notes.push(format!(
-                    "{}: closed-form E[τ] = {} lies beyond the plotted range.",
-                    names::legend(r, &c.label),
+                    "{name}: the closed form {} lies beyond the plotted range.",
                     style::num(m)
+                ));
+            }
+            if let Some(m) = c.unrestricted {
+                notes.push(format!(
+                    "{name}: unrestricted closed-form E[τ] = {}.",
+                    style::num(names::round_sig(m, 4))
                 ));
             }
         }
@@ -187,7 +207,12 @@ impl Exit<'_> {
             ));
         }
         if self.curves.iter().any(|c| c.theory.is_some()) {
-            out.push(Entry::dashed("closed-form E[τ] (dashed |)", BLACK));
+            let label = if censored {
+                "closed form of the same mean (dashed |)"
+            } else {
+                "closed-form E[τ] (dashed |)"
+            };
+            out.push(Entry::dashed(label, BLACK));
         }
         if censored {
             out.push(Entry::marker("censored at T", BLACK, Shape::Cross));
@@ -257,13 +282,12 @@ impl Picture for Exit<'_> {
             }
             if let Some(m) = c.theory.filter(|m| upper.has_x(*m)) {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(m, 0.0), (m, 1.05)],
-                        WHITE.mix(0.8).stroke_width(5),
-                    )))
-                    .map_err(de)?;
-                chart
-                    .draw_series(DashedLineSeries::new([(m, 0.0), (m, 1.05)], 10, 7, col.stroke_width(2)))
+                    .draw_series(DashedLineSeries::new(
+                        [(m, 0.0), (m, 1.05)],
+                        10,
+                        7,
+                        style::darker(col).stroke_width(2),
+                    ))
                     .map_err(de)?;
             }
         }

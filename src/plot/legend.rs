@@ -156,7 +156,11 @@ pub fn draw<DB: DrawingBackend>(col: &DrawingArea<DB, Shift>, entries: &[Entry])
         let lines = wrap(col, &e.label, TICK as f64, text_w);
         let mid = y + line_h / 2;
         swatch(col, e.swatch, (PAD, mid))?;
-        let tx = if e.swatch == Swatch::Text { PAD } else { PAD + SWATCH + PAD / 2 };
+        let tx = if e.swatch == Swatch::Text {
+            PAD
+        } else {
+            PAD + SWATCH + PAD / 2
+        };
         for (k, l) in lines.iter().enumerate() {
             let pos = (tx, y + k as i32 * line_h + line_h / 2);
             col.draw_text(l, &font.pos(centre_left()), pos).map_err(de)?;
@@ -191,7 +195,8 @@ fn swatch<DB: DrawingBackend>(col: &DrawingArea<DB, Shift>, s: Swatch, at: (i32,
                         .map_err(de)?;
                 }
             } else {
-                col.draw(&PathElement::new(vec![(x, y), (x + SWATCH, y)], st)).map_err(de)?;
+                col.draw(&PathElement::new(vec![(x, y), (x + SWATCH, y)], st))
+                    .map_err(de)?;
             }
             if dot {
                 col.draw(&Circle::new(mid, 5, color.filled())).map_err(de)?;
@@ -214,8 +219,11 @@ fn swatch<DB: DrawingBackend>(col: &DrawingArea<DB, Shift>, s: Swatch, at: (i32,
             }
         },
         Swatch::Fill { color, alpha } => {
-            col.draw(&Rectangle::new([(x, y - 8), (x + SWATCH, y + 8)], color.mix(alpha).filled()))
-                .map_err(de)?;
+            col.draw(&Rectangle::new(
+                [(x, y - 8), (x + SWATCH, y + 8)],
+                color.mix(alpha).filled(),
+            ))
+            .map_err(de)?;
         }
         Swatch::Rule => {
             let st = RGBColor(110, 110, 110).stroke_width(2);

@@ -39,9 +39,9 @@ pub mod trajectories;
 pub mod width;
 
 use crate::error::{Error, Result};
-pub use canvas::Format;
 use crate::model::landscape::Landscape;
 use crate::report::Report;
+pub use canvas::Format;
 use std::path::{Path, PathBuf};
 
 /// Renders every figure that applies to `report` into `dir` (created if missing) as PNG and returns the

@@ -41,7 +41,12 @@ fn word(w: &str) -> String {
     if l == "vs" {
         return l;
     }
-    const PROPER: [(&str, &str); 4] = [("beale", "Beale"), ("kramers", "Kramers"), ("kim", "Kim"), ("iris", "Iris")];
+    const PROPER: [(&str, &str); 4] = [
+        ("beale", "Beale"),
+        ("kramers", "Kramers"),
+        ("kim", "Kim"),
+        ("iris", "Iris"),
+    ];
     if let Some((_, p)) = PROPER.iter().find(|(w, _)| *w == l) {
         return p.to_string();
     }
@@ -206,7 +211,10 @@ mod tests {
         assert_eq!(model("paper_e1_beale"), "E1 Beale");
         assert_eq!(model("beale_e1"), "Beale E1");
         assert_eq!(model("paper_thm2_msd"), "Thm 2 MSD");
-        assert_eq!(model("quadratic_saddle_sgd_vs_sam_vs_usam"), "Quadratic saddle SGD vs SAM vs USAM");
+        assert_eq!(
+            model("quadratic_saddle_sgd_vs_sam_vs_usam"),
+            "Quadratic saddle SGD vs SAM vs USAM"
+        );
         assert_eq!(model("rho_batch_phase"), "ρ batch phase");
         assert_eq!(model("default"), "Default");
         assert_eq!(model("paper_o12_batch"), "O12 batch");

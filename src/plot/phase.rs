@@ -145,7 +145,10 @@ impl Picture for Phase<'_> {
                         return None;
                     }
                     let v = row.and_then(|r| r.get(ix)).copied().unwrap_or(f64::NAN);
-                    Some(Rectangle::new([fr.clamp((x0, y0)), fr.clamp((x1, y1))], colormap(v).filled()))
+                    Some(Rectangle::new(
+                        [fr.clamp((x0, y0)), fr.clamp((x1, y1))],
+                        colormap(v).filled(),
+                    ))
                 })
             }))
             .map_err(de)?;

@@ -63,6 +63,13 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// A darker shade of `c` (65 % of each channel): closed forms are dashed in it over data drawn in `c`, so
+/// the data shows through the gaps and the two stay distinguishable where they coincide.
+pub fn darker(c: RGBColor) -> RGBColor {
+    let d = |v: u8| (v as f64 * 0.65).round() as u8;
+    RGBColor(d(c.0), d(c.1), d(c.2))
+}
+
 /// The colour of the dynamics labelled `label`: its position in `summary.dynamics` indexes the palette, so
 /// a dynamics has the same colour in every figure. Unknown labels get colours after the known ones.
 pub fn dynamics_color(report: &Report, label: &str) -> RGBColor {

@@ -9,8 +9,8 @@
 //! | 1 | `sweep_escape.png` | exited fraction (exit region) or 1 − trapped, Clopper–Pearson 95 % |
 //! | 2 | `phase_<label>.png` | trapping probability over the two parameters, one per dynamics, with the O3 / O12 boundary |
 
-use super::chart::{self, Figure, Series};
 use super::canvas::Format;
+use super::chart::{self, Figure, Series};
 use super::legend::{Entry, Shape, Swatch};
 use super::names;
 use super::phase::Phase;
@@ -72,14 +72,24 @@ struct Line<'a> {
     notes: Vec<String>,
 }
 
-fn line(t: &SweepTable, dir: &Path, format: Format, l: Line, edit: impl FnOnce(&mut Figure)) -> Result<Option<PathBuf>> {
+fn line(
+    t: &SweepTable,
+    dir: &Path,
+    format: Format,
+    l: Line,
+    edit: impl FnOnce(&mut Figure),
+) -> Result<Option<PathBuf>> {
     if l.series.iter().all(|(_, p)| p.is_empty()) {
         return Ok(None);
     }
     let path = format.path(dir, l.file);
     let mut notes = l.notes;
     if let Some(te) = t.t_end.filter(|v| v.is_finite()) {
-        notes.push(format!("T = {}; {} paths per point, the same seed at every point.", te, t.paths.map_or("?".into(), |p| p.to_string())));
+        notes.push(format!(
+            "T = {}; {} paths per point, the same seed at every point.",
+            te,
+            t.paths.map_or("?".into(), |p| p.to_string())
+        ));
     }
     let mut fig = Figure {
         title: format!("{}: {}", names::model(&t.model), l.title),
@@ -119,12 +129,11 @@ fn fig_msd(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<PathBuf>
     line(t, dir, format, l, |_| {})
 }
 
-/// `sweep_exit_time.png`: mean exit time with its 95 % interval; with censored paths the estimate is the
-/// restricted mean E[min(τ, T)] and the points are drawn open.
+/// `sweep_exit_time.png`: mean exit time with its 95 % interval, or, when any point censored a path, the
+/// restricted mean E[min(τ, T)] (the axis and title say so; points with censored paths are drawn open).
 fn fig_exit_time(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<PathBuf>> {
     let series = t.series(|d| {
-        let m = d.exit_mean_time?;
-        let [lo, hi] = d.exit_mean_time_ci95.unwrap_or([f64::NAN, f64::NAN]);
+        let (m, [lo, hi], _) = d.exit_time()?;
         Some((m, lo, hi))
     });
     let key = t.axis_keys().into_iter().next().unwrap_or_default();
@@ -137,22 +146,27 @@ fn fig_exit_time(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<Pa
                 .zip(&xs)
                 .filter_map(|(p, &x)| {
                     let d = p.dynamics.get(k)?;
-                    (d.censored? > 0).then_some((x, d.exit_mean_time?))
+                    let (m, _, restricted) = d.exit_time()?;
+                    restricted.then_some((x, m))
                 })
                 .collect()
         })
         .collect();
-    let censored = open.iter().any(|o| !o.is_empty());
-    let (y, title) = if censored {
-        ("restricted mean E[min(τ, T)]", "restricted mean exit time E[min(τ, T)] (95 % CI)")
+    let restricted = open.iter().any(|o| !o.is_empty());
+    let (y, title) = if restricted {
+        (
+            "restricted mean E[min(τ, T)]",
+            "restricted mean exit time E[min(τ, T)] (95 % CI)",
+        )
     } else {
         ("mean exit time E[τ]", "mean exit time E[τ] (95 % CI)")
     };
     let mut notes = Vec::new();
-    if censored {
+    if restricted {
         notes.push(
             "Open markers: some paths had not left the exit region by T (censored); there the estimate is \
-             the restricted mean E[min(τ, T)], a lower bound of E[τ]."
+             the restricted mean E[min(τ, T)], a lower bound of E[τ]; filled markers: every path exited, the \
+             mean E[τ]."
                 .to_string(),
         );
     }
@@ -168,9 +182,9 @@ fn fig_exit_time(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<Pa
         for (s, o) in fig.series.iter_mut().zip(open) {
             s.open = o;
         }
-        if censored {
+        if restricted {
             fig.legend.push(Entry::new(
-                "censored paths at T",
+                "censored paths at T (restricted mean)",
                 Swatch::Marker {
                     color: plotters::style::BLACK,
                     shape: Shape::Circle,
@@ -215,7 +229,11 @@ fn fig_escape(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<PathB
             let [lo, hi] = d.basins_ci95.get("trapped").copied().unwrap_or([f64::NAN, f64::NAN]);
             Some((1.0 - p, 1.0 - hi, 1.0 - lo))
         });
-        (s, "1 − P(trapped)", "Escape: not trapped at T (no exit region in this model).")
+        (
+            s,
+            "1 − P(trapped)",
+            "Escape: not trapped at T (no exit region in this model).",
+        )
     };
     let l = Line {
         file: "sweep_escape",
@@ -292,7 +310,10 @@ fn fig_phase(t: &SweepTable, k: usize, dir: &Path, format: Format) -> Result<Opt
             .to_string(),
     ];
     if let Some(te) = t.t_end.filter(|v| v.is_finite()) {
-        notes.push(format!("T = {te}; {} paths per cell.", t.paths.map_or("?".into(), |p| p.to_string())));
+        notes.push(format!(
+            "T = {te}; {} paths per cell.",
+            t.paths.map_or("?".into(), |p| p.to_string())
+        ));
     }
     Phase {
         title: &title,
@@ -340,8 +361,8 @@ fn is_rho_of(t: &SweepTable, k: usize, key: &str) -> bool {
 }
 
 /// The theoretical attraction boundary ρ*(x) for dynamics `k` with x on `kx` and its ρ on `ky`:
-/// usam / sam / kim: O3, ρ* = 1/|λ₋| (any x); sam_discrete with isotropic noise and x = batch size or
-/// σ₁: O12, σ_B = √(2/π) ρ |λ₋| with σ_B = σ₁/√B, i.e. ρ* = σ_B / (√(2/π)|λ₋|).
+/// usam / sam_fullbatch / kim: O3, ρ* = 1/|λ₋| (any x); sam and sam_discrete with isotropic noise and
+/// x = batch size or σ₁: O12, σ_B = √(2/π) ρ |λ₋| with σ_B = σ₁/√B, i.e. ρ* = σ_B / (√(2/π)|λ₋|).
 fn boundary(t: &SweepTable, k: usize, kx: &str, ky: &str) -> Option<(Curve, String)> {
     if !is_rho_of(t, k, ky) {
         return None;
@@ -349,11 +370,11 @@ fn boundary(t: &SweepTable, k: usize, kx: &str, ky: &str) -> Option<(Curve, Stri
     let kind = DynamicsKind::from_name(&t.points.first()?.dynamics.get(k)?.kind)?;
     let lmin = t.saddle_eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
     match kind {
-        DynamicsKind::Usam | DynamicsKind::Sam | DynamicsKind::Kim => {
+        DynamicsKind::Usam | DynamicsKind::SamFullbatch | DynamicsKind::Kim => {
             let r = usam_threshold(&t.saddle_eigenvalues)?;
             Some((Box::new(move |_| r), "O3 threshold ρ* = 1/|λ₋|".into()))
         }
-        DynamicsKind::SamDiscrete => {
+        DynamicsKind::Sam | DynamicsKind::SamDiscrete => {
             let noise = t.points.first()?.noise.clone()?;
             if NoiseKind::from_name(&noise.kind) != Some(NoiseKind::Isotropic) || lmin >= 0.0 {
                 return None;

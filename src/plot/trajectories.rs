@@ -118,7 +118,11 @@ impl Trajectories<'_> {
             .filter(|((i, _), _)| seen.insert(*i))
             .map(|((i, _), (label, _))| Entry::line(names::legend(r, label), style::color(*i), 3))
             .collect();
-        out.push(Entry::marker("position at T (or at exit)", RGBColor(90, 90, 90), Shape::Circle));
+        out.push(Entry::marker(
+            "position at T (or at exit)",
+            RGBColor(90, 90, 90),
+            Shape::Circle,
+        ));
         if self.saddle.is_some() {
             let what = if is_minimum(r) {
                 "chosen point (a minimum)"
@@ -152,7 +156,11 @@ impl Picture for Trajectories<'_> {
         let equal = frame::comparable(self.x, self.y);
         if !equal {
             let (sx, sy) = (self.x.1 - self.x.0, self.y.1 - self.y.0);
-            let (big, small, k) = if sy > sx { ("y", "x", sy / sx) } else { ("x", "y", sx / sy) };
+            let (big, small, k) = if sy > sx {
+                ("y", "x", sy / sx)
+            } else {
+                ("x", "y", sx / sy)
+            };
             notes.push(format!(
                 "{} and {} are not drawn to the same scale: {big} spans {}× the range of {small}.",
                 var_name(r, 0),
@@ -242,7 +250,11 @@ impl Picture for Trajectories<'_> {
         for ((i, _), (_, pts)) in &self.paths {
             let c = style::color(*i);
             chart
-                .draw_series(style::segments(&fr, pts.iter().map(|p| (p.1, p.2)), c.mix(0.75).stroke_width(2)))
+                .draw_series(style::segments(
+                    &fr,
+                    pts.iter().map(|p| (p.1, p.2)),
+                    c.mix(0.75).stroke_width(2),
+                ))
                 .map_err(de)?;
         }
         for ((i, _), (_, pts)) in &self.paths {
@@ -344,13 +356,20 @@ fn region_outline(report: &Report) -> Option<Vec<(f64, f64)>> {
             (c[0] - h[0], c[1] + h[1]),
             (c[0] - h[0], c[1] - h[1]),
         ]),
-        Region::Slab { normal: v, half_width: l, .. } if v.len() == 2 => {
+        Region::Slab {
+            normal: v,
+            half_width: l,
+            ..
+        } if v.len() == 2 => {
             // Points c ± l·v on the two boundary lines, each drawn along the tangent (−v₁, v₀).
             let t = (-v[1], v[0]);
             let reach = 1e6 * l.max(1.0);
             let line = |s: f64| {
                 let p = (c[0] + s * l * v[0], c[1] + s * l * v[1]);
-                [(p.0 - reach * t.0, p.1 - reach * t.1), (p.0 + reach * t.0, p.1 + reach * t.1)]
+                [
+                    (p.0 - reach * t.0, p.1 - reach * t.1),
+                    (p.0 + reach * t.0, p.1 + reach * t.1),
+                ]
             };
             let [a, b] = line(-1.0);
             let [e, f] = line(1.0);
@@ -364,7 +383,11 @@ fn region_outline(report: &Report) -> Option<Vec<(f64, f64)>> {
 /// the two points c ± L·v.
 fn region_extent(report: &Report) -> Vec<(f64, f64)> {
     match &report.summary.exit_region {
-        Some(Region::Slab { center: c, normal: v, half_width: l }) if c.len() >= 2 && v.len() >= 2 => {
+        Some(Region::Slab {
+            center: c,
+            normal: v,
+            half_width: l,
+        }) if c.len() >= 2 && v.len() >= 2 => {
             vec![(c[0] - l * v[0], c[1] - l * v[1]), (c[0] + l * v[0], c[1] + l * v[1])]
         }
         _ => region_outline(report).unwrap_or_default(),

@@ -9,8 +9,8 @@
 use super::canvas::{self, Picture, de};
 use super::frame::{self, Frame};
 use super::legend::{Entry, Swatch};
-use super::style::{self, FONT, LABEL, TICK};
 use super::names;
+use super::style::{self, FONT, LABEL, TICK};
 use crate::error::Result;
 use crate::report::{MomentRow, Report};
 use plotters::coord::Shift;
@@ -31,6 +31,9 @@ struct Series {
     theory_msd: Vec<(f64, f64)>,
     /// First time at which no path is left (n = 0), if any.
     empty_from: Option<f64>,
+    /// First time at which paths run but tr C or the MSD is missing (withheld after divergences, or not
+    /// estimable), if any.
+    missing_from: Option<f64>,
 }
 
 struct Width<'a> {
@@ -50,6 +53,10 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         rows.sort_by(|a, b| a.t.total_cmp(&b.t));
         let empty_from = rows.iter().find(|r| r.n == 0).map(|r| r.t);
         let rows: Vec<&MomentRow> = rows.into_iter().filter(|r| r.n > 0).collect();
+        let missing_from = rows
+            .iter()
+            .find(|r| !(r.trace.is_finite() && r.msd.is_finite()))
+            .map(|r| r.t);
         let curve = |v: &dyn Fn(&MomentRow) -> (f64, f64)| -> Curve {
             rows.iter()
                 .filter_map(|r| {
@@ -69,6 +76,7 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
             theory_trace: theory(&|r| r.theory_trace),
             theory_msd: theory(&|r| r.theory_msd),
             empty_from,
+            missing_from,
             label,
         };
         if !(s.trace.is_empty() && s.msd.is_empty()) {
@@ -84,15 +92,14 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
 
 impl Width<'_> {
     fn measured(&self) -> impl Iterator<Item = f64> + '_ {
-        self.series.iter().flat_map(|s| {
-            s.trace
-                .iter()
-                .chain(&s.msd)
-                .flat_map(|p| [p.1 - p.2, p.1, p.1 + p.2])
-        })
+        self.series
+            .iter()
+            .flat_map(|s| s.trace.iter().chain(&s.msd).flat_map(|p| [p.1 - p.2, p.1, p.1 + p.2]))
     }
     fn centres(&self) -> impl Iterator<Item = f64> + '_ {
-        self.series.iter().flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.1))
+        self.series
+            .iter()
+            .flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.1))
     }
     fn theory(&self) -> impl Iterator<Item = &(f64, f64)> + '_ {
         self.series
@@ -104,7 +111,9 @@ impl Width<'_> {
     /// forms where they stay within a factor 10 (log axis) or one range width (linear) of them.
     fn frame(&self) -> Frame {
         let x = frame::linear(
-            self.series.iter().flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.0)),
+            self.series
+                .iter()
+                .flat_map(|s| s.trace.iter().chain(&s.msd).map(|p| p.0)),
             0.02,
         );
         let pos = frame::positive_range(self.centres());
@@ -113,9 +122,17 @@ impl Width<'_> {
             let (lo, hi) = frame::positive_range(self.measured().chain(self.centres())).unwrap_or((1e-3, 1.0));
             // Lower band edges far below the smallest centre would stretch the axis: cut at centre / 100.
             let floor = pos.map_or(lo, |p| p.0 / 100.0);
-            let near = self.theory().map(|p| p.1).filter(|v| *v >= lo / 10.0 && *v <= hi * 10.0);
-            let y = frame::log(self.measured().chain(self.centres()).filter(|v| *v >= floor).chain(near))
-                .unwrap_or((1e-3, 1.0));
+            let near = self
+                .theory()
+                .map(|p| p.1)
+                .filter(|v| *v >= lo / 10.0 && *v <= hi * 10.0);
+            let y = frame::log(
+                self.measured()
+                    .chain(self.centres())
+                    .filter(|v| *v >= floor)
+                    .chain(near),
+            )
+            .unwrap_or((1e-3, 1.0));
             Frame::log_y(x, y)
         } else {
             let (lo, hi) = frame::finite_range(self.measured().chain([0.0])).unwrap_or((0.0, 1.0));
@@ -130,9 +147,7 @@ impl Width<'_> {
         notes.extend(names::shared_parameters(self.report));
         let has_theory = self.theory().any(|p| p.1.is_finite());
         if has_theory {
-            notes.push(
-                "Dashed: the closed form (O1) of the linearisation at the saddle, drawn over the data.".into(),
-            );
+            notes.push("Dashed: the closed form (O1) of the linearisation at the saddle, drawn over the data.".into());
         }
         for s in &self.series {
             let mut said: Vec<String> = Vec::new();
@@ -144,23 +159,40 @@ impl Width<'_> {
                 // First time, after it was first inside the plot, that the closed form leaves it (above,
                 // below, or overflowing to ∞ / NaN).
                 let Some(first) = th.iter().position(|p| fr.contains(*p)) else {
-                    leaves.push((what, "lies outside the plotted range".into()));
+                    leaves.push((what, "lie outside the plotted range".into()));
                     continue;
                 };
                 if let Some(p) = th[first..].iter().find(|p| p.0.is_finite() && !fr.has_y(p.1)) {
                     let how = if p.1.is_nan() || p.1.is_infinite() {
-                        "overflows"
+                        "overflow"
                     } else if p.1 > fr.y.1 {
-                        "leaves the plot above"
+                        "leave the plot above"
                     } else {
-                        "leaves the plot below"
+                        "leave the plot below"
                     };
                     leaves.push((what, format!("{how} from t = {}", style::num(p.0))));
                 }
             }
+            // Verbs are stored in the plural form; one closed form takes the singular.
+            let singular = |x: &str| {
+                x.replacen("overflow", "overflows", 1)
+                    .replacen("leave ", "leaves ", 1)
+                    .replacen("lie ", "lies ", 1)
+            };
             match leaves.as_slice() {
                 [(a, x), (b, y)] if x == y => said.push(format!("the closed forms of {a} and {b} {x}")),
-                _ => said.extend(leaves.iter().map(|(w, x)| format!("the closed form of {w} {x}"))),
+                _ => said.extend(
+                    leaves
+                        .iter()
+                        .map(|(w, x)| format!("the closed form of {w} {}", singular(x))),
+                ),
+            }
+            if let Some(t) = s.missing_from {
+                said.push(format!(
+                    "tr C or the MSD is missing from t = {} (withheld once more than 1 % of the paths diverged, \
+                     or not estimable)",
+                    style::num(t)
+                ));
             }
             if let Some(t) = s.empty_from {
                 said.push(format!(
@@ -169,7 +201,11 @@ impl Width<'_> {
                 ));
             }
             if !said.is_empty() {
-                notes.push(format!("{}: {}.", names::legend(self.report, &s.label), said.join("; ")));
+                notes.push(format!(
+                    "{}: {}.",
+                    names::legend(self.report, &s.label),
+                    said.join("; ")
+                ));
             }
         }
         // Are the ±1 SE bands visible at all? Compare the widest band with the plot's height.
@@ -293,10 +329,7 @@ impl Width<'_> {
             for th in [&s.theory_trace, &s.theory_msd] {
                 for run in fr.polyline(th.iter().copied()) {
                     chart
-                        .draw_series(std::iter::once(PathElement::new(run.clone(), WHITE.mix(0.8).stroke_width(5))))
-                        .map_err(de)?;
-                    chart
-                        .draw_series(DashedLineSeries::new(run, 12, 8, c.stroke_width(2)))
+                        .draw_series(DashedLineSeries::new(run, 12, 9, style::darker(c).stroke_width(2)))
                         .map_err(de)?;
                 }
             }

@@ -8,9 +8,10 @@ fn csv_err(path: &std::path::Path, e: impl std::fmt::Display) -> Error {
     Error::Output(format!("{}: {e}", path.display()))
 }
 
-/// A number as written to CSV: the shortest text that parses back to the same f64.
-fn num(v: f64) -> String {
-    format!("{v}")
+/// A number as written to CSV: the shortest text that parses back to the same f64; a missing value (NaN, or
+/// ±∞ from an overflow) is an empty cell, the one convention for missing values in every CSV file.
+pub fn num(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -52,8 +53,12 @@ impl Table {
     fn str(&self, row: &csv::StringRecord, name: &str) -> Result<String> {
         Ok(row.get(self.col(name)?).unwrap_or_default().to_string())
     }
+    /// A number; an empty cell is a missing value (NaN).
     fn f(&self, row: &csv::StringRecord, name: &str) -> Result<f64> {
         let s = self.str(row, name)?;
+        if s.is_empty() {
+            return Ok(f64::NAN);
+        }
         s.parse()
             .map_err(|_| csv_err(&self.path, format!("column `{name}`: not a number: {s:?}")))
     }
@@ -149,11 +154,21 @@ impl Report {
         let rows = self
             .survival
             .iter()
-            .map(|s| vec![s.label.clone(), num(s.t), num(s.survival), s.at_risk.to_string()])
+            .map(|s| {
+                vec![
+                    s.label.clone(),
+                    num(s.t),
+                    num(s.survival),
+                    s.at_risk.to_string(),
+                    s.exits.to_string(),
+                ]
+            })
             .collect();
         write(
             "exit_times.csv",
-            ["label", "t", "survival", "at_risk"].map(String::from).to_vec(),
+            ["label", "t", "survival", "at_risk", "exits"]
+                .map(String::from)
+                .to_vec(),
             rows,
         )?;
         let rows = self
@@ -228,6 +243,8 @@ impl Report {
                     t: t.f(r, "t")?,
                     survival: t.f(r, "survival")?,
                     at_risk: t.u(r, "at_risk")?,
+                    // Files written before the column existed: 0.
+                    exits: if t.col("exits").is_ok() { t.u(r, "exits")? } else { 0 },
                 })
             })
             .collect::<Result<Vec<_>>>()?;

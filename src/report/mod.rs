@@ -12,10 +12,17 @@ pub use schema::{
     BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow, Report, Summary,
     SurvivalRow, Theory, Width,
 };
-pub use summarise::summarise;
+pub use summarise::{SNR_WARNING, snr_warning, summarise};
 
 use crate::error::Result;
 use crate::setup::Experiment;
+
+/// Prints the report's warnings on stderr, one `warning: …` line each, after `prefix`.
+pub fn print_warnings(report: &Report, prefix: &str) {
+    for w in &report.summary.warnings {
+        eprintln!("warning: {prefix}{w}");
+    }
+}
 
 /// Runs `exp` on `threads` workers (0: all cores) and summarises it.
 pub fn run(exp: &Experiment, threads: usize, progress: bool) -> Result<Report> {

@@ -39,6 +39,10 @@ pub struct Summary {
     pub exit_region: Option<Region>,
     /// Per dynamics, in model-file order.
     pub dynamics: Vec<DynamicsSummary>,
+    /// What to know before trusting the numbers (also printed on stderr): diverged paths, withheld widths,
+    /// a "saddle" that is a minimum, an adjusted step.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One dynamics in `summary.json`.
@@ -79,36 +83,42 @@ pub struct DynamicsSummary {
     pub paired: Option<PairedSummary>,
     /// Closed-form predictions that apply (null if none).
     pub theory: Option<Theory>,
+    /// Median over snapshots and paths of the gradient signal-to-noise ratio ‖g(x)‖/√tr Σ_B(x) (±2.3 %,
+    /// `stats::snr`); null when nothing was observed. Below 3, models that normalise by the full gradient
+    /// (`sam_fullbatch`, `dnsam`) are outside their validity and the mini-batch SAM model `sam` applies.
+    #[serde(default)]
+    pub snr_median: Option<f64>,
 }
 
-/// Mean and covariance at t_end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Mean and covariance at t_end, over the paths running then. Null where not estimable (no path running,
+/// fewer than two for the covariance) or withheld (more than 1 % of the paths diverged).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FinalMoments {
     /// Time.
     pub t: f64,
     /// Paths observed.
     pub n: u64,
     /// Mean.
-    pub mean: Vec<f64>,
+    pub mean: Option<Vec<f64>>,
     /// Covariance rows.
-    pub cov: Vec<Vec<f64>>,
+    pub cov: Option<Vec<Vec<f64>>>,
     /// Standard error of the mean.
-    pub mean_stderr: Vec<f64>,
+    pub mean_stderr: Option<Vec<f64>>,
 }
 
-/// Width of the cloud.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Width of the cloud at t_end. Null where not estimable or withheld, as [`FinalMoments`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Width {
     /// tr C.
-    pub trace: f64,
-    /// Its standard error (Gaussian approximation).
-    pub trace_stderr: f64,
+    pub trace: Option<f64>,
+    /// Its standard error (from the fourth moment, no Gaussian assumption).
+    pub trace_stderr: Option<f64>,
     /// Eigenvalues of C, ascending.
-    pub eigenvalues: Vec<f64>,
+    pub eigenvalues: Option<Vec<f64>>,
     /// E‖x − d‖².
-    pub msd: f64,
+    pub msd: Option<f64>,
     /// Its standard error.
-    pub msd_stderr: f64,
+    pub msd_stderr: Option<f64>,
 }
 
 /// Exit-time statistics: the estimator's output ([`ExitEstimate`], flattened into the same JSON object) and
@@ -134,16 +144,16 @@ impl std::ops::Deref for ExitSummary {
 pub struct PairedSummary {
     /// Label of the reference dynamics.
     pub reference: String,
-    /// MSD(this) − MSD(reference) at t_end.
-    pub msd_difference: f64,
+    /// MSD(this) − MSD(reference) at t_end (null without paths running in both).
+    pub msd_difference: Option<f64>,
     /// Its standard error.
-    pub msd_difference_stderr: f64,
+    pub msd_difference_stderr: Option<f64>,
     /// E\[min(τ,T)\](this) − E\[min(τ,T)\](reference), if exit times are measured.
     pub exit_difference: Option<f64>,
     /// Its standard error.
     pub exit_difference_stderr: Option<f64>,
-    /// tr C(this) / tr C(reference) at t_end.
-    pub width_ratio: f64,
+    /// tr C(this) / tr C(reference) at t_end (null where either width is missing).
+    pub width_ratio: Option<f64>,
 }
 
 /// Closed forms beside the simulated numbers.
@@ -159,6 +169,9 @@ pub struct Theory {
     pub msd: Option<f64>,
     /// O5/O6: exact 1-D mean exit time along the unstable direction.
     pub exit_mean_time: Option<f64>,
+    /// O5 restricted to the horizon: E[min(τ, T)] of the same 1-D process (what a censored run estimates).
+    #[serde(default)]
+    pub exit_restricted_mean_time: Option<f64>,
     /// O5/O7: asymptotic formula for the same.
     pub exit_mean_time_asymptotic: Option<f64>,
     /// O3: the radius above which USAM is attracted to the saddle (1/|λ₋|).
@@ -169,7 +182,8 @@ pub struct Theory {
     pub notes: Vec<String>,
 }
 
-/// A row of `moments.csv`: one dynamics at one snapshot time.
+/// A row of `moments.csv`: one dynamics at one snapshot time. A NaN is a missing value (written as an empty
+/// cell): not estimable from the paths running then, or withheld because more than 1 % had diverged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MomentRow {
     /// Dynamics label.
@@ -204,17 +218,21 @@ pub struct MomentRow {
     pub msd_difference_stderr: Option<f64>,
 }
 
-/// A row of `exit_times.csv`: the Kaplan–Meier survival curve of one dynamics at one time.
+/// A row of `exit_times.csv`: the Kaplan–Meier survival curve of one dynamics at one event time (every
+/// distinct exit time, plus t = 0 and the horizon).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurvivalRow {
     /// Dynamics label.
     pub label: String,
     /// Time.
     pub t: f64,
-    /// S(t) = P(τ > t).
+    /// Ŝ(t) = P(τ > t), just after t.
     pub survival: f64,
-    /// Paths still inside just after t.
+    /// Paths at risk (not yet exited) just before t.
     pub at_risk: u64,
+    /// Paths that exited at t.
+    #[serde(default)]
+    pub exits: u64,
 }
 
 /// A row of `basins.csv`.
@@ -226,7 +244,7 @@ pub struct BasinRow {
     pub class: String,
     /// Paths.
     pub count: u64,
-    /// Probability.
+    /// Probability (NaN, an empty cell, without paths).
     pub probability: f64,
     /// Clopper–Pearson 95 % lower bound.
     pub ci_lo: f64,

@@ -6,8 +6,65 @@ use super::schema::{
     SurvivalRow, Width,
 };
 use super::theory;
-use crate::setup::{Experiment, Observations};
+use crate::setup::{DynamicsKind, Experiment, Observations};
 use crate::stats::DynamicsStats;
+
+/// `v` where finite, else None (NaN marks a missing estimate).
+fn fin(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// `v` when every entry is finite, else None.
+fn fin_vec(v: &[f64]) -> Option<Vec<f64>> {
+    v.iter().all(|x| x.is_finite()).then(|| v.to_vec())
+}
+
+/// The warning for diverged paths of one dynamics (None if none diverged).
+fn divergence_warning(exp: &Experiment, i: usize, st: &DynamicsStats) -> Option<String> {
+    let dv = &st.diverged;
+    if dv.count == 0 {
+        return None;
+    }
+    let m = &exp.meta[i];
+    let mut w = format!(
+        "{}: {} of {} paths diverged (a state entry became non-finite or exceeded ensemble.blowup = {:e})",
+        m.label, dv.count, dv.paths, exp.plan.blowup
+    );
+    if exp.plan.region.is_some() {
+        w.push_str("; each counts as an exit at its divergence time");
+    }
+    w.push_str(" and in the basin class `diverged`");
+    if dv.too_many(None) {
+        w.push_str(&format!(
+            "; more than {} % diverged, so the final mean, covariance and width of the survivors are withheld (null)",
+            100.0 * crate::stats::diverged::MAX_DIVERGED_FRACTION
+        ));
+    }
+    let fix = if m.spec.kind == DynamicsKind::Dnsam {
+        "DNSAM's diffusion grows like ρ‖H‖/‖g‖_ε near the saddle: raise this dynamics' epsilon or reduce solver.dt"
+    } else if m.spec.kind.is_discrete() {
+        "the step η is beyond the optimizer's stability limit (η|λ| ≳ 2): reduce lr, or raise ensemble.blowup if the paths legitimately travel far"
+    } else {
+        "an explicit scheme is unstable when dt·|λ| is large or the drift grows fast: reduce solver.dt, or raise ensemble.blowup if the paths legitimately travel far"
+    };
+    w.push_str(&format!(". Fix: {fix}"));
+    Some(w)
+}
+
+/// Median ‖g‖/√tr Σ_B below which a full-gradient-normalised model (`sam_fullbatch`, `dnsam`) is flagged.
+pub const SNR_WARNING: f64 = 3.0;
+
+/// The warning for dynamics of `kind` whose run had median signal-to-noise ratio `snr`, if it applies:
+/// `sam_fullbatch` and `dnsam` divide by the full gradient ‖g‖, valid only where ‖g‖ ≫ √tr Σ_B.
+pub fn snr_warning(label: &str, kind: DynamicsKind, snr: Option<f64>) -> Option<String> {
+    let snr = snr?;
+    (matches!(kind, DynamicsKind::SamFullbatch | DynamicsKind::Dnsam) && snr < SNR_WARNING).then(|| {
+        format!(
+            "warning: `{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
+            kind.name()
+        )
+    })
+}
 
 /// The report of `exp` from its observations.
 pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
@@ -15,56 +72,59 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
     let l = exp.model.landscape();
     let theories = theory::theory(exp);
     let mut dynamics = Vec::new();
+    let mut warnings = exp.warnings.clone();
     let (mut moments, mut survival, mut basins, mut paths) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let traces: Vec<f64> = stats
         .iter()
-        .map(|s| s.moments.at.last().map_or(f64::NAN, |m| m.estimate().trace))
+        .map(|s| {
+            if s.diverged.too_many(None) {
+                f64::NAN
+            } else {
+                s.moments.at.last().map_or(f64::NAN, |m| m.estimate().trace)
+            }
+        })
         .collect();
     for (i, ((st, m), entry)) in stats.iter().zip(&exp.meta).zip(&exp.entries).enumerate() {
         let times = entry.schedule.times();
-        let last = st.moments.at.last().map(|m| m.estimate());
+        warnings.extend(divergence_warning(exp, i, st));
+        let withheld = st.diverged.too_many(None);
+        let last = st.moments.at.last().map(|m| m.estimate()).filter(|_| !withheld);
         let t = times.last().copied().unwrap_or(exp.t_end);
+        let n = st.moments.at.last().map_or(0, |m| m.cloud.n);
         let (final_moments, width) = match &last {
             Some(e) => (
                 FinalMoments {
                     t,
-                    n: e.n,
-                    mean: e.mean.clone(),
-                    cov: e.cov.clone(),
-                    mean_stderr: e.mean_stderr.clone(),
+                    n,
+                    mean: fin_vec(&e.mean),
+                    cov: e.cov.iter().map(|r| fin_vec(r)).collect(),
+                    mean_stderr: fin_vec(&e.mean_stderr),
                 },
                 Width {
-                    trace: e.trace,
-                    trace_stderr: e.trace_stderr,
-                    eigenvalues: e.eigenvalues.clone(),
-                    msd: e.msd,
-                    msd_stderr: e.msd_stderr,
+                    trace: fin(e.trace),
+                    trace_stderr: fin(e.trace_stderr),
+                    eigenvalues: fin_vec(&e.eigenvalues),
+                    msd: fin(e.msd),
+                    msd_stderr: fin(e.msd_stderr),
                 },
             ),
             None => (
                 FinalMoments {
                     t,
-                    n: 0,
-                    mean: vec![],
-                    cov: vec![],
-                    mean_stderr: vec![],
+                    n,
+                    ..FinalMoments::default()
                 },
-                Width {
-                    trace: f64::NAN,
-                    trace_stderr: f64::NAN,
-                    eigenvalues: vec![],
-                    msd: f64::NAN,
-                    msd_stderr: f64::NAN,
-                },
+                Width::default(),
             ),
         };
         let exit = st.exit.as_ref().map(|x| {
-            for (t, s, at_risk) in x.survival() {
+            for (t, s, at_risk, exits) in x.survival() {
                 survival.push(SurvivalRow {
                     label: m.label.clone(),
                     t,
                     survival: s,
                     at_risk,
+                    exits,
                 });
             }
             ExitSummary {
@@ -86,15 +146,24 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             let has_exit = exp.plan.region.is_some();
             PairedSummary {
                 reference: exp.meta[0].label.clone(),
-                msd_difference: md.mean,
-                msd_difference_stderr: md.stderr(),
-                exit_difference: has_exit.then_some(p.exit_difference.mean),
-                exit_difference_stderr: has_exit.then(|| p.exit_difference.stderr()),
-                width_ratio: traces[i] / traces[0],
+                msd_difference: (md.n > 0).then_some(md.mean),
+                msd_difference_stderr: fin(md.stderr()),
+                exit_difference: (has_exit && p.exit_difference.n > 0).then_some(p.exit_difference.mean),
+                exit_difference_stderr: has_exit.then(|| p.exit_difference.stderr()).and_then(fin),
+                width_ratio: fin(traces[i] / traces[0]),
             }
         });
         for (j, mm) in st.moments.at.iter().enumerate() {
-            let e = mm.estimate();
+            let mut e = mm.estimate();
+            if st.diverged.too_many(Some(j)) {
+                // Survivors only: withheld.
+                let nan = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = f64::NAN);
+                nan(&mut e.mean);
+                nan(&mut e.mean_stderr);
+                e.cov.iter_mut().for_each(nan);
+                nan(&mut e.eigenvalues);
+                (e.trace, e.trace_stderr, e.msd, e.msd_stderr) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+            }
             let reference = st
                 .paired
                 .as_ref()
@@ -115,9 +184,10 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                 theory_trace: th.as_ref().and_then(|t| t.trace),
                 theory_msd: th.as_ref().and_then(|t| t.msd),
                 width_ratio: reference
+                    .filter(|_| !stats[0].diverged.too_many(Some(j)))
                     .map(|(r, _)| e.trace / r.estimate().trace)
                     .filter(|v| v.is_finite()),
-                msd_difference: reference.map(|(_, d)| d.mean),
+                msd_difference: reference.filter(|(_, d)| d.n > 0).map(|(_, d)| d.mean),
                 msd_difference_stderr: reference.map(|(_, d)| d.stderr()).filter(|v| v.is_finite()),
             });
         }
@@ -133,6 +203,9 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                 }
             }
         }
+        let snr_median = st.snr.median();
+        let mut notes = m.notes.clone();
+        notes.extend(snr_warning(&m.label, m.spec.kind, snr_median));
         dynamics.push(DynamicsSummary {
             label: m.label.clone(),
             kind: m.spec.kind.name().into(),
@@ -147,7 +220,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             },
             strong_order: m.strong_order,
             structure: m.structure.map(|s| s.name().to_string()),
-            notes: m.notes.clone(),
+            notes,
             final_moments,
             width,
             exit,
@@ -155,6 +228,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             diverged: st.diverged.count,
             paired,
             theory: theories.get(i).cloned().flatten(),
+            snr_median,
         });
     }
     Report {
@@ -173,6 +247,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             t_end: exp.t_end,
             exit_region: exp.plan.region.clone(),
             dynamics,
+            warnings,
         },
         moments,
         survival,

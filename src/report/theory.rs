@@ -13,6 +13,7 @@ use crate::setup::{DynamicsKind, Experiment};
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
 use crate::theory::ou::{LinearKind, linear_model, matrix_abs, ou_moments};
+use crate::theory::restricted::inverted_ou_restricted_mfpt;
 use nalgebra::{DMatrix, DVector};
 
 /// Σ_B as a constant matrix, when the noise model has one on this landscape.
@@ -113,8 +114,10 @@ pub fn theory(exp: &Experiment) -> Vec<Option<Theory>> {
                     any = true;
                     th.exit_mean_time = Some(tm);
                     th.exit_mean_time_asymptotic = inverted_ou_mfpt_asymptotic(kappa, s2, l).ok();
+                    let horizon = exp.entries[i].schedule.t_end;
+                    th.exit_restricted_mean_time = inverted_ou_restricted_mfpt(kappa, s2, l, horizon).ok();
                     th.notes.push(format!(
-                        "O5: 1-D inverted OU along the most unstable direction from the saddle to distance {l} (κ = {kappa:.6}, s² = {s2:.3e}); ignores the stable directions and the start offset"
+                        "O5: 1-D inverted OU along the most unstable direction from the saddle to distance {l} (κ = {kappa:.6}, s² = {s2:.3e}); ignores the stable directions and the start offset; exit_restricted_mean_time is E[min(τ, T)] of the same process at the horizon T"
                     ));
                 }
             }

@@ -8,7 +8,8 @@
 //! |---|---|---|---|
 //! | [`Sgd`] | [`Gradient`]: −g | [`SgdDiffusion`]: √η Σ_B^{1/2} | S-SGD1 |
 //! | [`Usam`] | [`UsamDrift`]: −(I+ρH)g − (ρ/2)∇tr Σ_B | [`UsamDiffusion`]: √η (I+ρH) Σ_B^{1/2} | S-USAM (product form) |
-//! | [`Sam`] | [`SamDrift`]: −(g + ρHg/‖g‖_ε) | [`SgdDiffusion`] | S-SAM-ODE drift, SGD noise |
+//! | [`Sam`] | −E_ξ\[G\] = −(g + ρH E\[u\]), u = (g+ξ)/‖g+ξ‖ | √η Cov_ξ\[G\]^{1/2} | S-SAM-mb, the SAM optimizer's SDE |
+//! | [`SamFullbatch`] | [`SamDrift`]: −(g + ρHg/‖g‖_ε) | [`SgdDiffusion`] | S-SAM-ODE drift, SGD noise |
 //! | [`Dnsam`] | [`SamDrift`] | [`DnsamDiffusion`]: √η (I + ρH/‖g‖_ε) Σ_B^{1/2} | S-DNSAM |
 //! | [`Kim`] | −H(I+ρH)²(x−d) | √(ηc/B) \|H\|^{1/2} | model K, linearised at the saddle d |
 //!
@@ -22,6 +23,9 @@ pub mod kim;
 pub mod linear;
 pub mod momentum;
 pub mod sam;
+pub mod sam_coefficients;
+pub mod sam_fullbatch;
+pub mod sam_moments;
 pub mod sgd;
 pub mod usam;
 
@@ -30,7 +34,8 @@ pub use dnsam::{Dnsam, DnsamDiffusion};
 pub use kim::Kim;
 pub use linear::LinearSde;
 pub use momentum::HeavyBall;
-pub use sam::{Sam, SamDrift};
+pub use sam::{MomentSource, Sam, SamScratch};
+pub use sam_fullbatch::{SamDrift, SamFullbatch};
 pub use sgd::{Gradient, Sgd, SgdDiffusion};
 pub use usam::{Usam, UsamDiffusion, UsamDrift};
 
@@ -94,6 +99,8 @@ pub struct Workspace {
     pub df: Vec<f64>,
     /// Matrix scratch (d×max(d, m)).
     pub f2: Vec<f64>,
+    /// S-SAM-mb's buffers and cached coefficients ([`Sam`] only).
+    pub sam: Option<Box<sam::SamScratch>>,
 }
 
 impl Workspace {
@@ -116,6 +123,7 @@ impl Workspace {
             f: vec![0.0; dm],
             df: vec![0.0; dm],
             f2: vec![0.0; dm],
+            sam: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! S-SGD1 (math spec §4.1): dX = −∇f(X) dt + √η Σ_B(X)^{1/2} dW, the weak-order-1 stochastic modified
 //! equation of SGD with learning rate η. Its parts are shared: the gradient drift by gradient flow, the SGD
-//! diffusion by SAM ([`super::Sam`], SGD noise).
+//! diffusion by full-batch SAM ([`super::SamFullbatch`], SGD noise).
 
 use super::{Composed, Diffusion, Drift, Workspace, scale};
 use crate::model::Model;

@@ -4,9 +4,9 @@
 
 use crate::error::{Error, Result, ensure};
 use crate::model::Model;
-use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, NoiseStructure, Sam, Sde, Sgd, Usam};
+use crate::sde::{Dnsam, HeavyBall, Kim, LinearSde, MomentSource, NoiseStructure, Sam, SamFullbatch, Sde, Sgd, Usam};
 use crate::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverSpec};
-use crate::stepper::{Discrete, DiscreteKind, SdeStepper, Stepper, fixed};
+use crate::stepper::{Discrete, DiscreteKind, SdeStepper, Stepper, fixed, fixed_sam};
 use serde::{Deserialize, Serialize};
 
 /// The dynamics kinds, as spelled in model files.
@@ -17,8 +17,10 @@ pub enum DynamicsKind {
     Sgd,
     /// S-USAM.
     Usam,
-    /// SAM drift with SGD noise.
+    /// S-SAM-mb: the mini-batch SAM optimizer's SDE.
     Sam,
+    /// Full-batch SAM drift (S-SAM-ODE) with SGD noise (the `sam` kind before 0.2).
+    SamFullbatch,
     /// S-DNSAM.
     Dnsam,
     /// Model K at the saddle.
@@ -33,10 +35,11 @@ pub enum DynamicsKind {
 
 impl DynamicsKind {
     /// Every kind, in model-file documentation order.
-    pub const ALL: [DynamicsKind; 8] = [
+    pub const ALL: [DynamicsKind; 9] = [
         DynamicsKind::Sgd,
         DynamicsKind::Usam,
         DynamicsKind::Sam,
+        DynamicsKind::SamFullbatch,
         DynamicsKind::Dnsam,
         DynamicsKind::Kim,
         DynamicsKind::SgdDiscrete,
@@ -61,6 +64,7 @@ impl DynamicsKind {
             DynamicsKind::Sgd => "sgd",
             DynamicsKind::Usam => "usam",
             DynamicsKind::Sam => "sam",
+            DynamicsKind::SamFullbatch => "sam_fullbatch",
             DynamicsKind::Dnsam => "dnsam",
             DynamicsKind::Kim => "kim",
             DynamicsKind::SgdDiscrete => "sgd_discrete",
@@ -185,14 +189,21 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
     let sde: Box<dyn Sde> = match spec.kind {
         DynamicsKind::Sgd => Box::new(Sgd::new(model.clone(), eta)),
         DynamicsKind::Usam => Box::new(Usam::new(model.clone(), eta, rho)),
-        DynamicsKind::Sam => Box::new(Sam::new(model.clone(), eta, rho, eps)),
+        DynamicsKind::Sam => {
+            let sam = Sam::new(model.clone(), eta, rho, eps);
+            if let Some(fast) = sam_fast_path(&sam, mu, solver) {
+                return Ok(fast);
+            }
+            Box::new(sam)
+        }
+        DynamicsKind::SamFullbatch => Box::new(SamFullbatch::new(model.clone(), eta, rho, eps)),
         DynamicsKind::Dnsam => Box::new(Dnsam::new(model.clone(), eta, rho, eps)),
         DynamicsKind::Kim => Box::new(Kim::new(model.landscape().as_ref(), model.noise(), saddle, eta, rho)),
         DynamicsKind::SgdDiscrete => return discrete(DiscreteKind::Sgd),
         DynamicsKind::UsamDiscrete => return discrete(DiscreteKind::Usam),
         DynamicsKind::SamDiscrete => return discrete(DiscreteKind::Sam),
     };
-    if spec.kind == DynamicsKind::Sam
+    if spec.kind == DynamicsKind::SamFullbatch
         && mu == 0.0
         && model.columns() == model.dim()
         && let Some(h) = model.landscape().constant_hessian()
@@ -204,7 +215,7 @@ pub fn build(spec: &DynamicsSpec, model: &Model, solver: &SolverSpec, saddle: &[
         sde.diffusion(&vec![0.0; d], &mut s, &mut ws);
         if let Some(stepper) = fixed::sam_fast_path(h, &g0, &s, rho, eps, solver.dt) {
             let mut notes = sde.notes();
-            notes.push("SAM on a quadratic with constant noise: run by the fixed-size fast path".into());
+            notes.push("full-batch SAM on a quadratic with constant noise: run by the fixed-size fast path".into());
             let structure = Some(NoiseStructure::Additive);
             return Ok(Built {
                 stepper,
@@ -259,6 +270,32 @@ fn finish<V: Solver + 'static>(sde: Box<dyn Sde>, solver: V, dt: f64) -> Result<
         structure: Some(structure),
         strong_order,
         dt,
+        notes,
+    })
+}
+
+/// S-SAM-mb on its fixed-size fast path, when it qualifies: Euler–Maruyama, no momentum, a quadratic landscape
+/// with isotropic constant noise, d ≤ 4.
+fn sam_fast_path(sam: &Sam, mu: f64, solver: &SolverSpec) -> Option<Built> {
+    let model = sam.model();
+    let h = model.landscape().constant_hessian()?;
+    let MomentSource::Isotropic { table, s } = sam.source() else {
+        return None;
+    };
+    if mu != 0.0 || solver.kind != SolverKind::EulerMaruyama {
+        return None;
+    }
+    let d = model.dim();
+    let mut g0 = vec![0.0; d];
+    model.landscape().gradient(&vec![0.0; d], &mut g0);
+    let stepper = fixed_sam::sam_mb_fast_path(table.clone(), h, &g0, *s, sam.rho(), sam.eta(), solver.dt)?;
+    let mut notes = sam.notes();
+    notes.push("mini-batch SAM on a quadratic with isotropic constant noise: run by the fixed-size fast path".into());
+    Some(Built {
+        stepper,
+        structure: Some(sam.structure()),
+        strong_order: Some(EulerMaruyama.strong_order(sam.structure())),
+        dt: solver.dt,
         notes,
     })
 }

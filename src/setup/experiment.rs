@@ -12,7 +12,7 @@ use super::source::Source;
 use crate::ensemble::{Entry, Plan, Region, Schedule};
 use crate::error::{Error, Result};
 use crate::model::critical::{choose_saddle, default_basins};
-use crate::model::{CriticalPoint, Model};
+use crate::model::{CriticalKind, CriticalPoint, Model};
 use crate::sde::NoiseStructure;
 use crate::solver::SolverSpec;
 
@@ -61,6 +61,9 @@ pub struct Experiment {
     pub plan: Plan,
     /// Attractor labels and centres.
     pub basin_labels: Vec<(String, Vec<f64>)>,
+    /// What the user should know before trusting the numbers (printed on stderr and kept in summary.json):
+    /// a "saddle" that is a minimum, an adjusted step, fewer snapshots than asked.
+    pub warnings: Vec<String>,
     /// Every effective value, for `config.resolved.toml` and records of what was run.
     resolved: Config,
 }
@@ -111,9 +114,17 @@ impl Experiment {
         let model = model::model(src, &c.landscape, &c.noise)?;
         let l = model.landscape().as_ref();
         let d = l.dim();
-        let solver = solver(src, &c)?;
+        let mut warnings = Vec::new();
+        let solver = solver(src, &c, &mut warnings)?;
+        c.solver.dt = solver.dt;
         ensemble_and_output(src, &c)?;
         let saddle = saddle(src, &c, l)?;
+        if saddle.kind == CriticalKind::Minimum {
+            warnings.push(format!(
+                "the chosen saddle {:?} is a minimum (index 0: every Hessian eigenvalue is > 0, {:?}), not a saddle; exit times and widths describe a well. Give saddle.point or saddle.guess near a saddle (`samsde saddles MODEL` lists the critical points)",
+                saddle.x, saddle.eigenvalues
+            ));
+        }
         let start = start(src, &c, &saddle)?;
         let region = region(src, &c.exit, &saddle)?;
         if let Some(r) = &region
@@ -140,7 +151,7 @@ impl Experiment {
             }
             None => default_basins(l, &saddle.x),
         };
-        let (entries, meta) = dynamics(src, &mut c, &model, &solver, &saddle)?;
+        let (entries, meta) = dynamics(src, &mut c, &model, &solver, &saddle, &mut warnings)?;
         let plan = Plan {
             start: start.clone(),
             spread: c.ensemble.spread,
@@ -181,6 +192,7 @@ impl Experiment {
             meta,
             plan,
             basin_labels,
+            warnings,
             resolved: c,
         })
     }
@@ -208,8 +220,9 @@ impl Experiment {
     }
 }
 
-/// `[solver]`: the step and horizon.
-fn solver(src: &Source, c: &Config) -> Result<SolverSpec> {
+/// `[solver]`: the step and horizon. A step that does not divide t_end is shortened to t_end/⌈t_end/dt⌉, so
+/// that the SDEs end exactly at t_end (with a warning).
+fn solver(src: &Source, c: &Config, warnings: &mut Vec<String>) -> Result<SolverSpec> {
     let (dt, t_end) = (c.solver.dt, c.solver.t_end);
     positive(
         src,
@@ -225,6 +238,17 @@ fn solver(src: &Source, c: &Config) -> Result<SolverSpec> {
             "choose dt ≤ t_end",
         ));
     }
+    let ratio = t_end / dt;
+    let steps = (ratio * (1.0 - 1e-9)).ceil().max(1.0);
+    let dt = if (ratio - ratio.round()).abs() <= 1e-9 * ratio {
+        dt
+    } else {
+        let dt_whole = t_end / steps;
+        warnings.push(format!(
+            "solver.dt = {dt} does not divide solver.t_end = {t_end}; the SDEs use dt = {dt_whole} ({steps} steps) so that the last snapshot is at t_end"
+        ));
+        dt_whole
+    };
     Ok(SolverSpec {
         kind: c.solver.kind,
         dt,
@@ -345,6 +369,7 @@ fn dynamics(
     model: &Model,
     solver: &SolverSpec,
     saddle: &CriticalPoint,
+    warnings: &mut Vec<String>,
 ) -> Result<(Vec<Entry>, Vec<DynamicsMeta>)> {
     if c.dynamics.is_empty() {
         return Err(src.error(
@@ -358,7 +383,7 @@ fn dynamics(
             dy.label = dy.kind.name().to_uppercase();
         }
     }
-    let mut entries = Vec::new();
+    let mut built_all = Vec::new();
     let mut meta = Vec::new();
     for (i, dy) in c.dynamics.iter().enumerate() {
         let prefix = format!("dynamics.{}", dy.label);
@@ -384,20 +409,48 @@ fn dynamics(
             epsilon: dy.epsilon,
         };
         let built = build(&spec, model, solver, &saddle.x, &prefix).map_err(|e| src.locate(e))?;
+        let mut notes = built.notes;
+        let (steps, t_last) = Schedule::whole_steps(built.dt, c.solver.t_end);
+        if t_last != c.solver.t_end {
+            warnings.push(format!(
+                "{prefix}: t_end = {} is not a whole number of steps η = {}; this optimizer stops at its last step, t = {}",
+                c.solver.t_end, built.dt, t_last
+            ));
+            notes.push(format!(
+                "last step at t = {t_last} (t_end = {} is not a whole number of steps)",
+                c.solver.t_end
+            ));
+        }
         meta.push(DynamicsMeta {
             label: dy.label.clone(),
             spec,
             structure: built.structure,
             strong_order: built.strong_order,
             dt: built.dt,
-            notes: built.notes,
+            notes,
         });
-        entries.push(Entry {
-            label: dy.label.clone(),
-            stepper: built.stepper,
-            schedule: Schedule::new(built.dt, c.solver.t_end, c.output.snapshots),
-        });
+        built_all.push((dy.label.clone(), built.stepper, steps, built.dt));
     }
+    // Every dynamics records the same number of snapshot times, all distinct: at most steps + 1 of the
+    // dynamics with the fewest steps.
+    let fewest = built_all.iter().map(|b| b.2).min().unwrap_or(1);
+    let snapshots = c.output.snapshots.min(fewest + 1);
+    if snapshots < c.output.snapshots {
+        warnings.push(format!(
+            "output.snapshots = {} exceeds the {} distinct step times of the coarsest dynamics; recording {snapshots}",
+            c.output.snapshots,
+            fewest + 1
+        ));
+        c.output.snapshots = snapshots;
+    }
+    let entries = built_all
+        .into_iter()
+        .map(|(label, stepper, _, dt)| Entry {
+            label,
+            stepper,
+            schedule: Schedule::new(dt, c.solver.t_end, snapshots),
+        })
+        .collect();
     Ok((entries, meta))
 }
 

@@ -42,7 +42,9 @@ impl Experiment {
             seed: self.seed,
             progress,
         };
-        let fresh = |k: usize| DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths);
+        let fresh = |k: usize| {
+            DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths).with_snr(&self.model)
+        };
         let t0 = std::time::Instant::now();
         let stats = pool.install(|| ensemble::run_range(&ens, &self.entries, &self.plan, self.t_end, &fresh, blocks));
         Ok(Observations {

@@ -30,7 +30,8 @@ pub struct BasinEstimate {
     pub point: Option<Vec<f64>>,
     /// Paths in the class.
     pub count: u64,
-    /// count / paths.
+    /// count / paths (NaN, written as null, without paths).
+    #[serde(deserialize_with = "super::nan_if_null")]
     pub probability: f64,
     /// Clopper–Pearson 95 % interval.
     pub ci95: [f64; 2],
@@ -119,14 +120,14 @@ impl Merge for BasinCounts {
     }
 }
 
-/// Each path is counted once: its first attractor, else diverged, else trapped (inside the plan's trap
+/// Each path is counted once: diverged (even after reaching an attractor), else its first attractor, else trapped (inside the plan's trap
 /// region at its end: the exit region, or the basin-radius ball around the saddle), else unresolved.
 impl Observer for BasinCounts {
     fn end_path(&mut self, path: &PathView<'_>) {
         let r = path.record;
         match (r.basin, r.diverged_at) {
-            (Some((a, _)), _) => self.attractors[a] += 1,
-            (None, Some(_)) => self.diverged += 1,
+            (_, Some(_)) => self.diverged += 1,
+            (Some((a, _)), None) => self.attractors[a] += 1,
             (None, None) if path.plan.trapped(&r.final_pos) => self.trapped += 1,
             _ => self.unresolved += 1,
         }

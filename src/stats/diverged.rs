@@ -1,27 +1,75 @@
 //! Paths that diverged: their state became non-finite or exceeded the plan's blow-up bound. A diverged path
-//! is an outcome that is counted, not an error.
+//! is an outcome that is counted, not an error; it counts as diverged even if it reached an attractor or
+//! exited before (and, with an exit region, as an exit at its divergence time if it had not exited yet).
+//!
+//! Statistics of the paths still running at a time t describe the survivors only; the report withholds them
+//! (null) when more than [`MAX_DIVERGED_FRACTION`] of the paths had diverged by t, using the counts per
+//! snapshot kept here.
 
 use super::Merge;
 use crate::ensemble::{Observer, PathView};
 use serde::{Deserialize, Serialize};
 
-/// Count of diverged paths.
+/// Above this fraction of diverged paths, moments of the survivors are not reported (null).
+pub const MAX_DIVERGED_FRACTION: f64 = 0.01;
+
+/// Count of diverged paths, in total and by each snapshot time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Diverged {
     /// Paths that diverged.
     pub count: u64,
+    /// Paths observed.
+    #[serde(default)]
+    pub paths: u64,
+    /// Paths diverged at or before snapshot j (not running then because they diverged).
+    #[serde(default)]
+    pub by_snapshot: Vec<u64>,
+}
+
+impl Diverged {
+    /// Empty, for `snapshots` snapshot times.
+    pub fn new(snapshots: usize) -> Self {
+        Diverged {
+            count: 0,
+            paths: 0,
+            by_snapshot: vec![0; snapshots],
+        }
+    }
+    /// Whether the diverged fraction by snapshot j (the last snapshot for `None`) exceeds
+    /// [`MAX_DIVERGED_FRACTION`], so that the survivors' moments must not be reported.
+    pub fn too_many(&self, j: Option<usize>) -> bool {
+        let k = match j {
+            Some(j) => self.by_snapshot.get(j).copied().unwrap_or(self.count),
+            None => self.count,
+        };
+        self.paths > 0 && k as f64 > MAX_DIVERGED_FRACTION * self.paths as f64
+    }
 }
 
 impl Merge for Diverged {
     fn merge(&mut self, b: Self) {
         self.count += b.count;
+        self.paths += b.paths;
+        if self.by_snapshot.len() < b.by_snapshot.len() {
+            self.by_snapshot.resize(b.by_snapshot.len(), 0);
+        }
+        for (a, c) in self.by_snapshot.iter_mut().zip(b.by_snapshot) {
+            *a += c;
+        }
     }
 }
 
 impl Observer for Diverged {
     fn end_path(&mut self, path: &PathView<'_>) {
+        self.paths += 1;
         if path.diverged_at().is_some() {
             self.count += 1;
+            // A diverged path runs until it diverges: every snapshot it missed is after its divergence.
+            for (j, n) in self.by_snapshot.iter_mut().enumerate() {
+                if path.position(j).is_none() {
+                    *n += 1;
+                }
+            }
         }
     }
 }

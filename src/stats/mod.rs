@@ -13,6 +13,7 @@ pub mod exit_time;
 pub mod moments;
 pub mod paired;
 pub mod samples;
+pub mod snr;
 pub mod welford;
 
 pub use crate::ensemble::merge::{Merge, TreeFold};
@@ -22,6 +23,7 @@ pub use exit_time::{ExitEstimate, ExitTimes};
 pub use moments::{MomentEstimate, Moments, Snapshots};
 pub use paired::Paired;
 pub use samples::{SamplePath, SamplePaths};
+pub use snr::SnrHistogram;
 pub use welford::{Welford, WelfordVec};
 
 use crate::ensemble::{Entry, Observer, PathView, Plan};
@@ -29,6 +31,11 @@ use serde::{Deserialize, Serialize};
 
 /// z-value of a two-sided 95 % normal interval.
 pub const Z95: f64 = 1.959963984540054;
+
+/// Reads a number that JSON may hold as null (serde_json writes NaN, a missing value, as null) back as NaN.
+pub fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
 
 /// Declares a struct of observers and forwards [`Merge`] and every [`Observer`] hook to each field in order.
 macro_rules! observer_set {
@@ -72,21 +79,32 @@ observer_set! {
         pub samples: SamplePaths,
         /// Paired differences against the first dynamics (all but the first).
         pub paired: Option<Paired>,
+        /// ‖g‖/√tr Σ_B at every snapshot (active once a model is attached, [`DynamicsStats::with_snr`]).
+        #[serde(default)]
+        pub snr: SnrHistogram,
     }
 }
 
 impl DynamicsStats {
     /// The empty set for dynamics `k` of a run of `entries` under `plan` with horizon `t_end`, keeping the
-    /// first `sample_paths` paths.
+    /// first `sample_paths` paths. Exit times are censored at the dynamics' own last time (`t_end`, or the
+    /// last whole step of a discrete optimizer before it).
     pub fn new(k: usize, entries: &[Entry], plan: &Plan, t_end: f64, sample_paths: u64) -> Self {
-        let snapshots = entries[k].schedule.snapshot_steps.len();
+        let schedule = &entries[k].schedule;
+        let snapshots = schedule.snapshot_steps.len();
         DynamicsStats {
             moments: Snapshots::new(plan.start.len(), snapshots),
-            exit: plan.region.as_ref().map(|_| ExitTimes::new(t_end)),
+            exit: plan.region.as_ref().map(|_| ExitTimes::new(schedule.t_end.min(t_end))),
             basins: BasinCounts::new(plan.basins.len()),
-            diverged: Diverged::default(),
+            diverged: Diverged::new(snapshots),
             samples: SamplePaths::new(sample_paths),
             paired: (k > 0).then(|| Paired::new(entries[0].schedule.snapshot_steps.len())),
+            snr: SnrHistogram::inactive(),
         }
+    }
+    /// Also records the gradient signal-to-noise ratio ‖g‖/√tr Σ_B of `model` at every snapshot.
+    pub fn with_snr(mut self, model: &crate::model::Model) -> Self {
+        self.snr = SnrHistogram::new(model);
+        self
     }
 }

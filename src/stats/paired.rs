@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct Paired {
     /// ‖x_k − d‖² − ‖x_0 − d‖² per snapshot (paths running in both).
     pub msd_difference: Vec<Welford>,
-    /// min(τ_k, T) − min(τ_0, T) (with an exit region; paths that diverged in neither).
+    /// min(τ_k, T) − min(τ_0, T) (with an exit region; a divergence is an exit at its time).
     pub exit_difference: Welford,
 }
 
@@ -41,7 +41,7 @@ impl Observer for Paired {
                 w.push(msd(x) - msd(x0));
             }
         }
-        if path.plan.region.is_some() && path.diverged_at().is_none() && reference.diverged_at().is_none() {
+        if path.plan.region.is_some() {
             let t_end = path.t_end;
             let r = |t: Option<f64>| t.unwrap_or(t_end).min(t_end);
             self.exit_difference

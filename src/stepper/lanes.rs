@@ -52,15 +52,20 @@ pub struct Schedule {
     pub dt: f64,
     /// Number of steps to `t_end`.
     pub steps: usize,
-    /// Step index of each snapshot (non-decreasing).
+    /// Step index of each snapshot (increasing).
     pub snapshot_steps: Vec<usize>,
+    /// The time of the last step: exactly the requested horizon when it is a whole number of steps (up to
+    /// rounding), else the last whole step before it (a discrete optimizer's η need not divide t_end).
+    pub t_end: f64,
 }
 
 impl Schedule {
-    /// Steps of size `dt` up to `t_end` (rounded to the nearest whole step) and `snapshots` equally spaced
-    /// snapshot times from 0 to `t_end`, each at the nearest step.
+    /// The whole steps of size `dt` that fit in `t_end` (a relative 1e-9 of rounding allowed, at least one)
+    /// and `snapshots` equally spaced snapshot times from 0 to the last step, each at the nearest step
+    /// (distinct: at most steps + 1 of them).
     pub fn new(dt: f64, t_end: f64, snapshots: usize) -> Self {
-        let steps = (t_end / dt).round().max(1.0) as usize;
+        let (steps, t_last) = Self::whole_steps(dt, t_end);
+        let snapshots = snapshots.min(steps + 1);
         let snapshot_steps = (0..snapshots)
             .map(|j| {
                 if snapshots == 1 {
@@ -74,12 +79,48 @@ impl Schedule {
             dt,
             steps,
             snapshot_steps,
+            t_end: t_last,
         }
     }
-    /// The snapshot times kΔt.
-    pub fn times(&self) -> Vec<f64> {
-        self.snapshot_steps.iter().map(|&k| k as f64 * self.dt).collect()
+    /// The number of whole steps of `dt` in `t_end` (at least one) and the time of the last one.
+    pub fn whole_steps(dt: f64, t_end: f64) -> (usize, f64) {
+        let steps = ((t_end / dt * (1.0 + 1e-9)).floor().max(1.0)) as usize;
+        let last = tidy(steps as f64 * dt);
+        (
+            steps,
+            if (last - t_end).abs() <= 1e-9 * t_end {
+                t_end
+            } else {
+                last
+            },
+        )
     }
+    /// The time of step k: kΔt rounded to 15 significant digits (3 · 0.3 is 0.9, not 0.8999999999999999),
+    /// and exactly [`Schedule::t_end`] at the last step. Called when an event is recorded, not per step.
+    pub fn time(&self, k: usize) -> f64 {
+        if k >= self.steps {
+            self.t_end
+        } else {
+            tidy(k as f64 * self.dt)
+        }
+    }
+    /// The time half a step before step k (a crossing placed at the step's midpoint).
+    pub fn mid_time(&self, k: usize) -> f64 {
+        tidy((k as f64 - 0.5) * self.dt).min(self.t_end)
+    }
+    /// The snapshot times.
+    pub fn times(&self) -> Vec<f64> {
+        self.snapshot_steps.iter().map(|&k| self.time(k)).collect()
+    }
+}
+
+/// `t` rounded to 15 significant digits: removes the last-bit noise of a product kΔt, so that times print
+/// as the decimal the user expects; a change of at most 5e-15 relative.
+pub fn tidy(t: f64) -> f64 {
+    if !t.is_finite() || t == 0.0 {
+        return t;
+    }
+    format!("{t:.14e}").parse().unwrap_or(t)
 }
 
 /// One path to run.
@@ -262,7 +303,7 @@ impl Lane {
         let want = stop.saturating_sub(self.k);
         self.k += stepper.advance(&mut self.state, &mut self.rng, &mut self.scratch, want, blowup);
         if !self.state.iter().all(|v| v.abs() <= blowup) {
-            obs.diverged_at = Some(self.k as f64 * sched.dt);
+            obs.diverged_at = Some(sched.time(self.k));
             self.finish(d, obs);
             return;
         }
@@ -280,17 +321,20 @@ impl Lane {
         let plan = job.plan;
         let sched = job.schedule;
         let d = stepper.position_dim();
-        let dt = sched.dt;
         self.k += 1;
-        let t = self.k as f64 * dt;
         if !self.state.iter().all(|v| v.abs() <= plan.blowup) {
-            // also catches NaN, since NaN <= x is false
+            let t = sched.time(self.k);
+            // Also catches NaN, since NaN <= x is false. A path that diverges before it exits the region has
+            // left every bounded neighbourhood: it exits at this step (and is counted as diverged too).
             obs.diverged_at = Some(t);
+            if plan.region.is_some() && obs.exit_time.is_none() {
+                obs.exit_time = Some(t);
+            }
             self.finish(d, obs);
             return;
         }
         if self.watch {
-            self.watch_events(stepper, plan, obs, t, dt, d);
+            self.watch_events(stepper, plan, obs, sched, d);
         }
         if self.k == self.next_snap_step {
             self.record(sched, obs, d);
@@ -307,21 +351,21 @@ impl Lane {
         stepper: &S,
         plan: &Plan,
         obs: &mut PathRecord,
-        t: f64,
-        dt: f64,
+        sched: &Schedule,
         d: usize,
     ) {
+        let (k, dt) = (self.k, sched.dt);
         if let (Some(region), None) = (&plan.region, obs.exit_time) {
             let pos = &self.state[..d];
             if !region.inside(pos) {
-                obs.exit_time = Some(if self.bridge { t - 0.5 * dt } else { t });
+                obs.exit_time = Some(if self.bridge { sched.mid_time(k) } else { sched.time(k) });
             } else if self.bridge {
                 let (scratch, dir, prev) = (&self.scratch, &mut self.dir, &self.prev);
                 let p = region.crossing_probability(prev, pos, dt, dir, |u| {
                     stepper.bridge_variance(u, scratch).unwrap_or(0.0)
                 });
                 if p > 0.0 && brownian::uniform(&mut self.brng) < p {
-                    obs.exit_time = Some(t - 0.5 * dt);
+                    obs.exit_time = Some(sched.mid_time(k));
                 }
             }
             if obs.exit_time.is_some() && plan.stop_on_exit {
@@ -334,7 +378,7 @@ impl Lane {
             for (b, c) in plan.basins.iter().enumerate() {
                 let dist2: f64 = pos.iter().zip(c).map(|(a, c)| (a - c) * (a - c)).sum();
                 if dist2 < r2 {
-                    obs.basin = Some((b, t));
+                    obs.basin = Some((b, sched.time(k)));
                     if plan.stop_on_basin {
                         obs.stopped = true;
                     }

@@ -7,6 +7,7 @@
 
 pub mod discrete;
 pub mod fixed;
+pub mod fixed_sam;
 pub mod lanes;
 
 pub use discrete::{Discrete, DiscreteKind};

@@ -60,6 +60,7 @@ impl Sweep {
             .enumerate()
             .map(|(p, exp)| {
                 let r = report::run(exp, threads, false)?;
+                report::print_warnings(&r, &format!("sweep point {}/{n}: ", p + 1));
                 if progress {
                     eprintln!("sweep point {}/{n} done", p + 1);
                 }

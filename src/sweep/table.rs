@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::report::DynamicsSummary;
+use crate::report::files::num;
 use crate::stats::clopper_pearson;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,7 +22,8 @@ pub struct SweepTable {
     pub seed: Option<u64>,
     /// Paths per dynamics.
     pub paths: Option<u64>,
-    /// Values of each varied key, as written in the table.
+    /// Values of each varied key, as written in the table (numbers in JSON when they are numbers).
+    #[serde(with = "numbers::vec_map")]
     pub vary: BTreeMap<String, Vec<String>>,
     /// The varied keys in `--vary` order (the first varies slowest).
     #[serde(default)]
@@ -41,7 +43,8 @@ pub struct SweepTable {
 pub struct SweepPoint {
     /// Index in grid order.
     pub point: usize,
-    /// Value of each varied key.
+    /// Value of each varied key (a number in JSON when it is one).
+    #[serde(with = "numbers::map")]
     pub values: BTreeMap<String, String>,
     /// Results per dynamics, in model-file order.
     pub dynamics: Vec<SweepDynamics>,
@@ -73,21 +76,33 @@ pub struct SweepDynamics {
     #[serde(default)]
     pub rho: Option<f64>,
     /// MSD E‖x − d‖² at t_end.
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub msd: f64,
     /// Its standard error.
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub msd_stderr: f64,
     /// tr C at t_end.
-    #[serde(deserialize_with = "nan_if_null")]
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub trace: f64,
-    /// Mean (or restricted mean) exit time.
+    /// Mean exit time E τ: only when no path was censored (null otherwise; see the restricted mean).
     pub exit_mean_time: Option<f64>,
     /// Its standard error.
     pub exit_mean_time_stderr: Option<f64>,
     /// Its 95 % interval (from the run's exit summary).
     #[serde(default)]
     pub exit_mean_time_ci95: Option<[f64; 2]>,
+    /// Restricted mean exit time E[min(τ, T)] (the mean when nothing is censored).
+    #[serde(default)]
+    pub exit_restricted_mean_time: Option<f64>,
+    /// Its standard error.
+    #[serde(default)]
+    pub exit_restricted_mean_time_stderr: Option<f64>,
+    /// Its 95 % interval.
+    #[serde(default)]
+    pub exit_restricted_mean_time_ci95: Option<[f64; 2]>,
+    /// Fraction of the paths censored at T (null without paths or region).
+    #[serde(default)]
+    pub censored_fraction: Option<f64>,
     /// Paths that exited by t_end.
     pub exited: Option<u64>,
     /// Paths censored at t_end.
@@ -109,12 +124,16 @@ impl SweepDynamics {
             label: d.label.clone(),
             kind: d.kind.clone(),
             rho: Some(d.rho),
-            msd: d.width.msd,
-            msd_stderr: d.width.msd_stderr,
-            trace: d.width.trace,
+            msd: d.width.msd.unwrap_or(f64::NAN),
+            msd_stderr: d.width.msd_stderr.unwrap_or(f64::NAN),
+            trace: d.width.trace.unwrap_or(f64::NAN),
             exit_mean_time: d.exit.as_ref().and_then(|e| e.mean_time),
             exit_mean_time_stderr: d.exit.as_ref().and_then(|e| e.mean_time_stderr),
             exit_mean_time_ci95: d.exit.as_ref().and_then(|e| e.ci95),
+            exit_restricted_mean_time: d.exit.as_ref().and_then(|e| e.restricted_mean_time),
+            exit_restricted_mean_time_stderr: d.exit.as_ref().and_then(|e| e.restricted_mean_time_stderr),
+            exit_restricted_mean_time_ci95: d.exit.as_ref().and_then(|e| e.restricted_ci95),
+            censored_fraction: d.exit.as_ref().and_then(|e| e.censored_fraction),
             exited: d.exit.as_ref().map(|e| e.exited),
             censored: d.exit.as_ref().map(|e| e.censored),
             basins: d.basins.iter().map(|b| (b.label.clone(), b.probability)).collect(),
@@ -124,6 +143,20 @@ impl SweepDynamics {
                 .map(|b| (b.label.clone(), clopper_pearson(b.count, total)))
                 .collect(),
             diverged: d.diverged,
+        }
+    }
+
+    /// The exit-time estimate a figure or table shows: (value, 95 % interval, restricted). The mean when no
+    /// path was censored, otherwise the restricted mean E[min(τ, T)] with `restricted` true (older files
+    /// without the restricted fields: their `exit_mean_time`, restricted when any path was censored).
+    pub fn exit_time(&self) -> Option<(f64, [f64; 2], bool)> {
+        let censored = self.censored.unwrap_or(0) > 0;
+        let nan = [f64::NAN, f64::NAN];
+        match (self.exit_mean_time, self.exit_restricted_mean_time) {
+            (Some(m), _) if !censored => Some((m, self.exit_mean_time_ci95.unwrap_or(nan), false)),
+            (_, Some(r)) => Some((r, self.exit_restricted_mean_time_ci95.unwrap_or(nan), censored)),
+            (Some(m), None) => Some((m, self.exit_mean_time_ci95.unwrap_or(nan), censored)),
+            (None, None) => None,
         }
     }
 
@@ -145,9 +178,13 @@ impl SweepTable {
         }
     }
 
-    /// Header and rows of `sweep.csv`: one row per point; per dynamics `label.msd`, …, `label.p_<class>`,
-    /// then (appended after every original column) the 95 % intervals `label.exit_mean_time_ci_lo/hi` and
-    /// `label.p_<class>_ci_lo/hi`.
+    /// Header and rows of `sweep.csv`: one row per point; per dynamics `label.msd`, `label.msd_stderr`,
+    /// `label.trace`, the exit time, `label.censored_fraction`, `label.exited`, `label.censored`,
+    /// `label.diverged`, `label.p_<class>`; then (after every other column) the 95 % intervals of the exit
+    /// time and `label.p_<class>_ci_lo/hi`. The exit time is `label.exit_mean_time` (with `_stderr`,
+    /// `_ci_lo/hi`) when no path of that dynamics was censored at any point, and
+    /// `label.exit_restricted_mean_time` (E[min(τ, T)]) otherwise: a restricted mean is never called a mean.
+    /// A missing value is an empty cell.
     pub fn csv(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let keys = self.axis_keys();
         let mut header: Vec<String> = vec!["point".into()];
@@ -170,13 +207,31 @@ impl SweepTable {
                 cl
             })
             .collect();
-        for (l, cl) in labels.iter().zip(&classes) {
+        // Per dynamics: whether any point censored a path (then the column is the restricted mean).
+        let restricted: Vec<bool> = (0..labels.len())
+            .map(|k| {
+                self.points
+                    .iter()
+                    .filter_map(|p| p.dynamics.get(k))
+                    .any(|d| d.censored.unwrap_or(0) > 0)
+            })
+            .collect();
+        let exit_name = |r: bool| {
+            if r {
+                "exit_restricted_mean_time"
+            } else {
+                "exit_mean_time"
+            }
+        };
+        for ((l, cl), &r) in labels.iter().zip(&classes).zip(&restricted) {
+            let e = exit_name(r);
             for f in [
                 "msd",
                 "msd_stderr",
                 "trace",
-                "exit_mean_time",
-                "exit_mean_time_stderr",
+                e,
+                &format!("{e}_stderr"),
+                "censored_fraction",
                 "exited",
                 "censored",
                 "diverged",
@@ -185,37 +240,50 @@ impl SweepTable {
             }
             header.extend(cl.iter().map(|c| format!("{l}.p_{c}")));
         }
-        for (l, cl) in labels.iter().zip(&classes) {
-            header.push(format!("{l}.exit_mean_time_ci_lo"));
-            header.push(format!("{l}.exit_mean_time_ci_hi"));
+        for ((l, cl), &r) in labels.iter().zip(&classes).zip(&restricted) {
+            header.push(format!("{l}.{}_ci_lo", exit_name(r)));
+            header.push(format!("{l}.{}_ci_hi", exit_name(r)));
             for c in cl {
                 header.push(format!("{l}.p_{c}_ci_lo"));
                 header.push(format!("{l}.p_{c}_ci_hi"));
             }
         }
-        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let o = |v: Option<f64>| v.map(num).unwrap_or_default();
         let ou = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let exit = |d: &SweepDynamics, r: bool| {
+            if r {
+                (
+                    d.exit_restricted_mean_time,
+                    d.exit_restricted_mean_time_stderr,
+                    d.exit_restricted_mean_time_ci95,
+                )
+            } else {
+                (d.exit_mean_time, d.exit_mean_time_stderr, d.exit_mean_time_ci95)
+            }
+        };
         let rows = self
             .points
             .iter()
             .map(|p| {
                 let mut r = vec![p.point.to_string()];
                 r.extend(keys.iter().map(|k| p.values.get(k).cloned().unwrap_or_default()));
-                for (d, cl) in p.dynamics.iter().zip(&classes) {
+                for ((d, cl), &rs) in p.dynamics.iter().zip(&classes).zip(&restricted) {
+                    let (m, se, _) = exit(d, rs);
                     r.extend([
-                        d.msd.to_string(),
-                        d.msd_stderr.to_string(),
-                        d.trace.to_string(),
-                        o(d.exit_mean_time),
-                        o(d.exit_mean_time_stderr),
+                        num(d.msd),
+                        num(d.msd_stderr),
+                        num(d.trace),
+                        o(m),
+                        o(se),
+                        o(d.censored_fraction),
                         ou(d.exited),
                         ou(d.censored),
                         d.diverged.to_string(),
                     ]);
                     r.extend(cl.iter().map(|c| o(d.basins.get(c).copied())));
                 }
-                for (d, cl) in p.dynamics.iter().zip(&classes) {
-                    let ci = d.exit_mean_time_ci95;
+                for ((d, cl), &rs) in p.dynamics.iter().zip(&classes).zip(&restricted) {
+                    let (_, _, ci) = exit(d, rs);
                     r.push(o(ci.map(|c| c[0])));
                     r.push(o(ci.map(|c| c[1])));
                     for c in cl {
@@ -292,7 +360,60 @@ impl SweepTable {
     }
 }
 
-/// A number that JSON may hold as null (serde_json writes NaN as null).
-fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+/// Axis values in `sweep.json`: a value whose text is a number is written as a JSON number, anything else as
+/// a string; both are read back as text.
+mod numbers {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    /// A value as JSON: a number when its text parses as a finite number.
+    fn to_json(v: &str) -> serde_json::Value {
+        if let Ok(i) = v.parse::<i64>() {
+            return serde_json::Value::from(i);
+        }
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => serde_json::Value::from(x),
+            _ => serde_json::Value::from(v),
+        }
+    }
+
+    /// The text of a JSON value (a number as written, a string unquoted).
+    fn text(v: serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+
+    pub mod map {
+        use super::*;
+        pub fn serialize<S: Serializer>(m: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+            m.iter()
+                .map(|(k, v)| (k, to_json(v)))
+                .collect::<BTreeMap<_, _>>()
+                .serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+            Ok(BTreeMap::<String, serde_json::Value>::deserialize(d)?
+                .into_iter()
+                .map(|(k, v)| (k, text(v)))
+                .collect())
+        }
+    }
+
+    pub mod vec_map {
+        use super::*;
+        pub fn serialize<S: Serializer>(m: &BTreeMap<String, Vec<String>>, s: S) -> Result<S::Ok, S::Error> {
+            m.iter()
+                .map(|(k, v)| (k, v.iter().map(|x| to_json(x)).collect::<Vec<_>>()))
+                .collect::<BTreeMap<_, _>>()
+                .serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
+            Ok(BTreeMap::<String, Vec<serde_json::Value>>::deserialize(d)?
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().map(text).collect()))
+                .collect())
+        }
+    }
 }

@@ -25,7 +25,7 @@
 
 use super::{finite, positive};
 use crate::error::{Error, Result};
-use statrs::function::erf::erf;
+use crate::special::erf;
 
 /// Euler–Mascheroni constant γ_E (O5 asymptotic).
 pub const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;

@@ -11,6 +11,7 @@
 //! | [`ou`] | moments of linear SDEs (exact OU and its Euler–Maruyama recursion), model mapping | O1 |
 //! | [`kim`] | Kim et al. Thm 2 / Cor. 1 / Thm 3 variances and the MSD per eigen-direction | §4.4, O2 |
 //! | [`first_passage`] | 1-D mean first-passage times and exit probabilities by quadrature | O5, O6, O7, O9, O10 |
+//! | [`restricted`] | restricted mean first-passage times E[min(τ, T)] by a backward-equation solve | O5 at horizon T |
 //! | [`kramers`] | Eyring–Kramers and Laplace escape-time asymptotics | O8, O9, O10 |
 //! | [`attraction`] | deterministic and mini-batch attraction thresholds of USAM / SAM | O3, O4, O12, §4.3 |
 //! | [`momentum`] | S-HB / S-HB-od linear systems, growth rates, exact discrete heavy-ball moments | O11, §4.5 |
@@ -21,6 +22,7 @@ pub mod kim;
 pub mod kramers;
 pub mod momentum;
 pub mod ou;
+pub mod restricted;
 
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
