@@ -67,6 +67,7 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
                 ..ExitEstimate::default()
             },
             correction: "none".into(),
+            ams: None,
         }),
         basins,
         diverged: 0,
@@ -214,6 +215,7 @@ fn synthetic_report() -> Report {
             exit_region: None,
             dynamics: dyn_summaries,
             warnings: vec![],
+            sharding: None,
         },
         moments,
         survival,
@@ -552,6 +554,10 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
                         basins: BTreeMap::from([("trapped".to_string(), pt), ("unresolved".to_string(), 1.0 - pt)]),
                         basins_ci95: BTreeMap::from([("trapped".to_string(), [lo, hi])]),
                         diverged: 0,
+                        exit_estimator: None,
+                        escape_probability: None,
+                        escape_probability_ci95: None,
+                        ams_iterations: None,
                     }
                 })
                 .collect();
@@ -579,6 +585,7 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
         saddle_eigenvalues: vec![HOSTILE[0], -2.0, HOSTILE[4]],
         t_end: Some(HOSTILE[4]),
         points,
+        sharding: None,
     }
 }
 
