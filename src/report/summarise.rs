@@ -56,13 +56,14 @@ fn divergence_warning(exp: &Experiment, i: usize, st: &DynamicsStats) -> Option<
 /// Median ‖g‖/√tr Σ_B below which a full-gradient-normalised model (`sam_fullbatch`, `dnsam`) is flagged.
 pub const SNR_WARNING: f64 = 3.0;
 
-/// The warning for dynamics of `kind` whose run had median signal-to-noise ratio `snr`, if it applies:
+/// The warning (for `summary.warnings`, printed on stderr by `run` and `sweep`) for dynamics of `kind` whose run
+/// had median signal-to-noise ratio `snr`, if it applies:
 /// `sam_fullbatch` and `dnsam` divide by the full gradient ‖g‖, valid only where ‖g‖ ≫ √tr Σ_B.
 pub fn snr_warning(label: &str, kind: DynamicsKind, snr: Option<f64>) -> Option<String> {
     let snr = snr?;
     (matches!(kind, DynamicsKind::SamFullbatch | DynamicsKind::Dnsam) && snr < SNR_WARNING).then(|| {
         format!(
-            "warning: `{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
+            "`{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
             kind.name()
         )
     })
@@ -221,7 +222,10 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
         }
         let snr_median = st.snr.median();
         let mut notes = m.notes.clone();
-        notes.extend(snr_warning(&m.label, m.spec.kind, snr_median));
+        if let Some(w) = snr_warning(&m.label, m.spec.kind, snr_median) {
+            notes.push(format!("warning: {w}"));
+            warnings.push(w);
+        }
         dynamics.push(DynamicsSummary {
             label: m.label.clone(),
             kind: m.spec.kind.name().into(),
