@@ -143,7 +143,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         })
         .collect();
     let spec: Vec<(f64, f64)> = table.to_vec();
-    let p = figs.join("o12_batch.png");
+    let p = opt.figure(figs, "o12_batch");
     chart::render(
         &Figure {
             title: "Mini-batch SAM at the saddle f = −y²: escape vs batch noise σ_B".into(),

@@ -54,7 +54,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         x0[0], x0[1]
     ));
 
-    let p = figs.join("e1_beale_trajectories.png");
+    let p = opt.figure(figs, "e1_beale_trajectories");
     if crate::plot::trajectories::render(&rep, Some(l.as_ref()), &p)? {
         sec.figures.push(p);
     }
@@ -169,7 +169,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             (0.5 * (w[0].0 + w[w.len() - 1].0), lo, mean, hi)
         })
         .collect();
-    let p = figs.join("e1_grad_cos.png");
+    let p = opt.figure(figs, "e1_grad_cos");
     let mut rules = Vec::new();
     if let Some(a) = arrival {
         rules.push(Rule::x(a as f64, format!("w_t within 0.01 of the saddle (step {a})")));
@@ -246,7 +246,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
                 && pinned < 0.01,
         ));
     }
-    let p = figs.join("e1_wp.png");
+    let p = opt.figure(figs, "e1_wp");
     chart::render(
         &Figure {
             title: format!("Beale, SAM ρ = 0.5: w_t and w_t^p for t = 5000…5007 (η = {eta})"),

@@ -133,7 +133,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         };
         series.push(Series::new(name, i, Mark::Line, pts));
     }
-    let p = figs.join("e2_trajectories.png");
+    let p = opt.figure(figs, "e2_trajectories");
     chart::render(
         &Figure {
             title: "f = x² − y² from (−3, −0.01), η = 0.01: GD escapes, SAM ρ = 0.5 is trapped".into(),

@@ -155,7 +155,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     }
     let pts = grid.iter().map(|&m| (m, discrete_var(m).unwrap_or(f64::NAN))).collect();
     series.push(Series::new("discrete heavy ball exact", 2, Mark::Dashed, pts));
-    let p = figs.join("o11_momentum.png");
+    let p = opt.figure(figs, "o11_momentum");
     chart::render(
         &Figure {
             title: format!("Var y(t = {T}) along λ = −2 vs momentum μ (N1, η = {ETA}, B = {B})"),

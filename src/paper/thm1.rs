@@ -77,7 +77,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         "≥ 90 % of the cells agree",
         frac >= 0.9,
     ));
-    let p = figs.join("thm1_usam_phase.png");
+    let p = opt.figure(figs, "thm1_usam_phase");
     let line = |r: f64| 1.0 / r;
     Phase {
         title: "Kim Thm 1: S-USAM is attracted to the saddle iff ρ > 1/|λ₋|",

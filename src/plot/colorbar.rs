@@ -1,15 +1,16 @@
 //! A labelled vertical colour bar: the colour scale of a heat map or a filled contour plot, with ticks and
 //! the quantity's name.
 
-use super::canvas::de;
+use super::canvas::{self, de};
 use super::frame;
 use super::style::{self, FONT, LABEL, TICK};
 use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// Width the colour bar needs, in pixels (bar, ticks and the rotated label).
-pub const WIDTH: u32 = 150;
+/// Width of the column a colour bar is drawn in, in pixels (bar, tick labels up to about 7 characters and
+/// the rotated label).
+pub const WIDTH: u32 = 160;
 
 /// Draws a colour bar for values `range` (lo < hi after [`frame::sane_linear`]) coloured by `color`, with
 /// `label` along it, into the top of `area` (at most `max_height` pixels tall).
@@ -24,15 +25,22 @@ pub fn draw<DB: DrawingBackend>(
     let (w, h) = area.dim_in_pixel();
     let h = h.min(max_height).max(80);
     let (bar, _) = area.split_vertically(h);
-    // Label area 80 px, the bar 36 px, centred in the column.
-    let left = ((w as i32 - 116) / 2).max(4);
-    let right = (w as i32 - left - 116).max(4);
+    let fmt = style::tick(hi - lo);
+    // The label area holds the tick labels (as wide as the widest of them), the tick marks and the rotated
+    // description, so that they never overlap; with the 36 px bar it is centred in the column.
+    let widest = (0..=10)
+        .map(|k| canvas::text_width(area, &fmt(&(lo + (hi - lo) * k as f64 / 10.0)), TICK as f64))
+        .max()
+        .unwrap_or(0);
+    let labels = widest as i32 + 18 + (LABEL as f64 * 1.4) as i32;
+    let left = ((w as i32 - labels - 36) / 2).max(4);
+    let right = (w as i32 - left - labels - 36).max(4);
     let mut cb = ChartBuilder::on(&bar)
         .margin_top(10)
         .margin_bottom(10)
         .margin_left(left)
         .margin_right(right)
-        .y_label_area_size(80)
+        .y_label_area_size(labels)
         .build_cartesian_2d(0.0..1.0, lo..hi)
         .map_err(de)?;
     let n = 200;
@@ -42,7 +50,6 @@ pub fn draw<DB: DrawingBackend>(
         Rectangle::new([(0.0, a), (1.0, b)], color(0.5 * (a + b)).filled())
     }))
     .map_err(de)?;
-    let fmt = style::tick(hi - lo);
     cb.configure_mesh()
         .disable_mesh()
         .disable_x_axis()

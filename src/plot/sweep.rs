@@ -247,8 +247,9 @@ fn fig_escape(t: &SweepTable, dir: &Path, format: Format) -> Result<Option<PathB
 }
 
 /// `phase_<label>.png`: P(trapped) of dynamics `k` over the two varied keys. When one key is this
-/// dynamics' ρ it goes on the y axis so that the theoretical boundary is a curve ρ*(x). A batch-size axis
-/// spanning a factor ≥ 8 is drawn as log₂ B.
+/// dynamics' ρ it goes on the y axis so that the theoretical boundary is a curve ρ*(x). An unevenly spaced
+/// grid (a list such as ρ = 0.01, 0.1, 0.3, or batch sizes 1, 2, 4, 8) gets one cell per value
+/// ([`Phase`] draws it by grid index, a geometric one as a log axis).
 fn fig_phase(t: &SweepTable, k: usize, dir: &Path, format: Format) -> Result<Option<PathBuf>> {
     let keys = t.axis_keys();
     let Some(first) = t.points.first().and_then(|p| p.dynamics.get(k)) else {
@@ -271,21 +272,12 @@ fn fig_phase(t: &SweepTable, k: usize, dir: &Path, format: Format) -> Result<Opt
             .map(|v| v.iter().map(|s| s.parse().unwrap_or(f64::NAN)).collect())
             .unwrap_or_default()
     };
-    let (mut xs, ys) = (grid(ax), grid(ay));
-    let mut x_label = axis_label(&keys[ax]);
-    let (mut bound, bound_label) = match boundary(t, k, &keys[ax], &keys[ay]) {
+    let (xs, ys) = (grid(ax), grid(ay));
+    let x_label = axis_label(&keys[ax]);
+    let (bound, bound_label) = match boundary(t, k, &keys[ax], &keys[ay]) {
         Some((f, l)) => (Some(f), l),
         None => (None, String::new()),
     };
-    // Batch sizes spanning a factor ≥ 8 (e.g. 1, 2, 4, …, 64) read better on a log₂ axis.
-    let (lo, hi) = xs
-        .iter()
-        .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-    if keys[ax].ends_with("batch_size") && lo > 0.0 && hi >= 8.0 * lo {
-        xs.iter_mut().for_each(|x| *x = x.log2());
-        x_label = format!("log₂ {x_label}");
-        bound = bound.map(|f| Box::new(move |x: f64| f(x.exp2())) as Curve);
-    }
     let mut values = vec![vec![f64::NAN; xs.len()]; ys.len()];
     let n1 = grid(1).len().max(1);
     for p in &t.points {

@@ -137,6 +137,13 @@ impl Trajectories<'_> {
         if region_outline(r).is_some() {
             out.push(Entry::dashed(format!("exit region ({})", region_text(r)), BLACK));
         }
+        if self.landscape.is_some() && self.saddle.is_some() {
+            out.push(Entry::line(
+                "level line f = f(d) (thin: other levels)",
+                RGBColor(40, 40, 40),
+                2,
+            ));
+        }
         out
     }
 }
