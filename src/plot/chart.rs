@@ -261,7 +261,8 @@ impl Figure {
 }
 
 impl Figure {
-    /// Whether some error bar inside `fr` is shorter than about a marker (1.5 % of the y axis).
+    /// Whether some error bar inside `fr` is shorter than about a marker (2.5 % of the y axis: a marker is
+    /// 12 px across, the y axis about 500–600 px).
     fn bars_hidden(&self, fr: &Frame) -> bool {
         let span = |lo: f64, hi: f64| {
             let (lo, hi) = (fr.clamp_y(lo), fr.clamp_y(hi));
@@ -276,7 +277,7 @@ impl Figure {
             .filter(|s| !matches!(s.mark, Mark::Band | Mark::Line | Mark::Dashed))
             .flat_map(|s| &s.bars)
             .filter(|b| fr.has_x(b.0) && b.1.is_finite() && b.2.is_finite())
-            .any(|b| span(b.1.min(b.2), b.2.max(b.1)) < 0.015)
+            .any(|b| span(b.1.min(b.2), b.2.max(b.1)) < 0.025)
     }
 }
 

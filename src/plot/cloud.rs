@@ -1,11 +1,13 @@
 //! `cloud.png`: the ensemble at a few snapshot times — stored path positions as dots, the mean marked and
-//! the 1σ and 2σ covariance ellipses of the first two coordinates, one colour per dynamics.
+//! the 1σ and 2σ covariance ellipses of the first two coordinates, one colour per dynamics; the exit region
+//! (thick grey) where it crosses a panel.
 
 use super::canvas::{self, Picture, de};
 use super::frame::{self, Frame};
 use super::legend::{Entry, Shape};
 use super::names;
 use super::style::{self, FONT, LABEL, SUBCAPTION, TICK};
+use super::trajectories::{region_outline, region_text};
 use super::{report_dim, var_name};
 use crate::error::Result;
 use crate::report::{MomentRow, Report};
@@ -15,6 +17,9 @@ use std::path::Path;
 
 /// Dynamics index, mean, 1σ and 2σ ellipse outlines.
 type Ellipses = (usize, [f64; 2], Vec<(f64, f64)>, Vec<(f64, f64)>);
+
+/// Colour of the exit region's outline (grey, so that it does not read as a dynamics' ellipse).
+const REGION: RGBColor = RGBColor(150, 150, 150);
 
 /// At most this many snapshot times (panels).
 pub const MAX_PANELS: usize = 4;
@@ -106,6 +111,13 @@ impl Cloud<'_> {
         out.push(Entry::line("1σ ellipse", BLACK, 3));
         out.push(Entry::dashed("2σ ellipse", BLACK));
         out.push(Entry::marker("mean", BLACK, Shape::Cross));
+        if region_outline(self.report).is_some() {
+            out.push(Entry::line(
+                format!("exit region ({})", region_text(self.report)),
+                REGION,
+                4,
+            ));
+        }
         out.push(Entry::marker(
             "paths (stored sample)",
             RGBColor(120, 120, 120),
@@ -188,6 +200,14 @@ fn draw_panel<DB: DrawingBackend>(report: &Report, p: &Panel, area: &DrawingArea
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(de)?;
+    // The exit region where it crosses the panel (a panel's range is the cloud's, not the region's).
+    if let Some(outline) = region_outline(report) {
+        for run in fr.polyline(outline.iter().copied()) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(run, REGION.stroke_width(4))))
+                .map_err(de)?;
+        }
+    }
     chart
         .draw_series(
             p.dots

@@ -156,7 +156,7 @@ impl Picture for Phase<'_> {
             mesh.y_labels(ay.centres.len() + 1);
         }
         mesh.draw().map_err(de)?;
-        let cell = |ix: usize, iy: usize| -> Option<((f64, f64), (f64, f64), f64)> {
+        let cell = |ix: usize, iy: usize| -> Option<Cell> {
             let (x0, x1) = xe[ix];
             let (y0, y1) = ye[iy];
             if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
@@ -217,6 +217,9 @@ impl Picture for Phase<'_> {
         Ok(())
     }
 }
+
+/// A drawn cell: two opposite corners (plot coordinates) and the value.
+type Cell = ((f64, f64), (f64, f64), f64);
 
 /// One axis of the grid. An evenly spaced grid is drawn to scale, each cell extending halfway to its
 /// neighbours. An uneven one (e.g. ρ ∈ {0.01, 0.1, 0.3}) is drawn by grid index — cell k spans

@@ -341,7 +341,7 @@ fn minima(report: &Report) -> Vec<(String, f64, f64)> {
 /// The exit region in the plane of the first two coordinates, as a closed outline (ball: circle; box:
 /// rectangle) or, for a slab in 2-D, its two boundary lines joined through a break (NaN). None if the run
 /// has no exit region or it cannot be drawn in this plane.
-fn region_outline(report: &Report) -> Option<Vec<(f64, f64)>> {
+pub(super) fn region_outline(report: &Report) -> Option<Vec<(f64, f64)>> {
     let region = report.summary.exit_region.as_ref()?;
     let c = region.center();
     if c.len() < 2 || !(c[0].is_finite() && c[1].is_finite()) {
@@ -402,7 +402,7 @@ fn region_extent(report: &Report) -> Vec<(f64, f64)> {
 }
 
 /// The exit region in words, for the legend.
-fn region_text(report: &Report) -> String {
+pub(super) fn region_text(report: &Report) -> String {
     match &report.summary.exit_region {
         Some(Region::Ball { radius, .. }) => format!("‖x − d‖ < {}", style::num(*radius)),
         Some(Region::Box { .. }) => "box around d".into(),
