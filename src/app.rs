@@ -9,6 +9,7 @@ use crate::report::output::{self, Kind, Staging};
 use crate::report::{self, Report, Theory};
 use crate::setup::schema::LandscapeConfig;
 use crate::setup::{Experiment, Source};
+use crate::shard::{self, Merged, ShardId};
 use crate::sweep::{Axis, Sweep, SweepTable};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,36 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Theory { model, set }) => theory(&model, &set),
         Some(Command::Plot { dir }) => plot(&dir),
         Some(Command::Paper { out, quick, threads }) => paper(out, quick, threads),
+        Some(Command::Merge { dirs, out, force }) => merge(&dirs, &out, force),
+        Some(Command::Submit {
+            model,
+            shards,
+            out,
+            sbatch,
+            wait,
+            dry_run,
+            paths,
+            seed,
+            set,
+            vary,
+            force,
+        }) => submit(&Submit {
+            common: Common {
+                model,
+                out,
+                paths,
+                seed,
+                threads: 0,
+                set,
+                force,
+                shard: None,
+            },
+            shards,
+            sbatch,
+            vary,
+            wait,
+            dry_run,
+        }),
     }
 }
 
@@ -63,10 +94,29 @@ fn run_default() -> Result<()> {
 fn run_model(c: &Common) -> Result<()> {
     let src = source(c)?;
     let exp = Experiment::load(&src)?;
+    if let Some(id) = c.shard {
+        let dir = c.out.clone().unwrap_or_else(|| shard_dir(&exp.name, id));
+        let meta = shard::write_run(&src, &exp, id, &dir, c.threads, c.force)?;
+        println!(
+            "shard {id}: blocks {}..{} of {} ({} paths each): {}",
+            meta.span.start,
+            meta.span.end,
+            meta.span.total,
+            crate::ensemble::BLOCK,
+            dir.display()
+        );
+        println!("  merge all {} shard folders with: samsde merge DIR… --out OUT", id.n);
+        return Ok(());
+    }
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
     let figs = run_into(&exp, &dir, c.threads, c.force)?;
     print_done(&dir, &figs);
     Ok(())
+}
+
+/// The default folder of shard `id`: output/<name>/shards/<K> (the layout of `samsde submit`).
+fn shard_dir(name: &str, id: ShardId) -> PathBuf {
+    PathBuf::from("output").join(name).join("shards").join(id.k.to_string())
 }
 
 fn print_done(dir: &Path, figs: &[PathBuf]) {
@@ -87,9 +137,19 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
 /// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
 fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
-    let resolved = exp.resolved_toml()?;
     let report = report::run(exp, threads, true)?;
-    report::print_warnings(&report, "");
+    print_run_warnings(&report);
+    let figs = write_run_files(exp, &report, staging.path())?;
+    // Figures were rendered in the temporary folder: report their final paths.
+    let figs = figs.iter().map(|f| staging.final_path(f)).collect();
+    staging.commit()?;
+    Ok(figs)
+}
+
+/// Prints the report's warnings and those of every dynamics whose gradient signal-to-noise ratio is outside
+/// its model's regime (after `run` and `merge`).
+fn print_run_warnings(report: &Report) {
+    report::print_warnings(report, "");
     for d in &report.summary.dynamics {
         if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
             && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
@@ -97,14 +157,203 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
             eprintln!("{w}");
         }
     }
-    let tmp = staging.path();
+}
+
+/// Writes a run's results, resolved configuration and figures into `tmp`; returns the figures.
+fn write_run_files(exp: &Experiment, report: &Report, tmp: &Path) -> Result<Vec<PathBuf>> {
     report.write_dir(tmp)?;
-    output::write_file(&tmp.join("config.resolved.toml"), &resolved)?;
-    let figs = crate::plot::render_all(&report, Some(exp.model.landscape().as_ref()), tmp)?;
-    // Figures were rendered in the temporary folder: report their final paths.
-    let figs = figs.iter().map(|f| staging.final_path(f)).collect();
+    output::write_file(&tmp.join("config.resolved.toml"), &exp.resolved_toml()?)?;
+    crate::plot::render_all(report, Some(exp.model.landscape().as_ref()), tmp)
+}
+
+/// Whether `dir` lies inside `out` (both existing; compared canonically).
+fn inside(dir: &Path, out: &Path) -> bool {
+    match (dir.canonicalize(), out.canonicalize()) {
+        (Ok(d), Ok(o)) => d.starts_with(&o) && d != o,
+        _ => false,
+    }
+}
+
+/// `samsde merge DIR… --out OUT`: the shards' checks and merge first (nothing is written on an error), then
+/// the output folder as `run` / `sweep` writes it. An OUT that holds the shard folders (the layout of `samsde
+/// submit`) keeps its subfolders and receives the result files.
+fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
+    if let Ok(o) = out.canonicalize()
+        && dirs.iter().any(|d| d.canonicalize().is_ok_and(|d| d == o))
+    {
+        return Err(Error::Usage(format!(
+            "--out {}: is one of the shard folders; merge into another folder, e.g. their parent",
+            out.display()
+        )));
+    }
+    let in_place = dirs.iter().any(|d| inside(d, out));
+    let merged = shard::merge(dirs)?;
+    if let Merged::Run { report, .. } = &merged {
+        print_run_warnings(report);
+    }
+    let kind = match &merged {
+        Merged::Run { .. } => Kind::Run,
+        Merged::Sweep { .. } => Kind::Sweep,
+    };
+    let mut figs = Vec::new();
+    {
+        let mut fill = |tmp: &Path| -> Result<()> {
+            figs = match &merged {
+                Merged::Run { exp, report } => write_run_files(exp, report, tmp)?,
+                Merged::Sweep { table } => write_sweep_files(table, tmp)?,
+            };
+            Ok(())
+        };
+        if in_place {
+            output::container::write_into(out, kind, force, &mut fill)?;
+        } else {
+            let staging = Staging::prepare(out, kind, force)?;
+            fill(staging.path())?;
+            staging.commit()?;
+        }
+    }
+    // Figures were rendered in a temporary folder: report their final paths.
+    let figs: Vec<PathBuf> = figs.iter().filter_map(|f| f.file_name()).map(|n| out.join(n)).collect();
+    match &merged {
+        Merged::Run { report, .. } => {
+            let n = report.summary.sharding.as_ref().map_or(0, |s| s.shards);
+            println!("merged {n} shards of {} paths", report.summary.paths);
+            print_done(out, &figs);
+        }
+        Merged::Sweep { table } => {
+            let n = table.sharding.as_ref().map_or(0, |s| s.shards);
+            println!(
+                "merged {n} shards of a sweep of {} points: {}",
+                table.points.len(),
+                out.display()
+            );
+            print_sweep_files(&figs);
+        }
+    }
+    Ok(())
+}
+
+/// `samsde submit`: its arguments.
+struct Submit {
+    common: Common,
+    shards: u64,
+    sbatch: Vec<String>,
+    vary: Vec<String>,
+    wait: bool,
+    dry_run: bool,
+}
+
+/// An absolute form of `p` (canonical where it exists).
+fn absolute(p: &Path) -> Result<PathBuf> {
+    p.canonicalize()
+        .or_else(|_| std::path::absolute(p))
+        .map_err(Error::io(p))
+}
+
+/// `samsde submit`: validates the model (or sweep) and the sbatch options before anything is written, then
+/// writes the batch scripts, submits the shard array and the merge job, and with `--wait` follows them.
+fn submit(s: &Submit) -> Result<()> {
+    let c = &s.common;
+    crate::slurm::check_sbatch_args(&s.sbatch)?;
+    let base = source(c)?;
+    let mut args = Vec::new();
+    if let Some(p) = c.paths {
+        args.extend(["--paths".into(), p.to_string()]);
+    }
+    if let Some(v) = c.seed {
+        args.extend(["--seed".into(), v.to_string()]);
+    }
+    for v in &c.set {
+        args.extend(["--set".into(), v.clone()]);
+    }
+    let (subcommand, default_out, units, unit) = if s.vary.is_empty() {
+        let exp = Experiment::load(&base)?;
+        (
+            "run",
+            PathBuf::from("output").join(&exp.name),
+            exp.blocks(),
+            format!("blocks of {} paths", crate::ensemble::BLOCK),
+        )
+    } else {
+        let axes = s.vary.iter().map(|v| Axis::parse(v)).collect::<Result<Vec<_>>>()?;
+        for v in &s.vary {
+            args.extend(["--vary".into(), v.clone()]);
+        }
+        let sw = Sweep::new(&base, axes)?;
+        let out = PathBuf::from("output").join(format!("{}_sweep", sw.name()));
+        ("sweep", out, sw.points() as u64, "grid points".into())
+    };
+    if s.shards > units {
+        return Err(Error::Usage(format!(
+            "--shards {}: this {subcommand} has only {units} {unit}; use at most {units} shards",
+            s.shards
+        )));
+    }
+    let out = c.out.clone().unwrap_or(default_out);
+    let exe = std::env::current_exe().map_err(|e| Error::Usage(format!("cannot locate the samsde binary: {e}")))?;
+    let job = crate::slurm::Job {
+        exe: absolute(&exe)?,
+        subcommand,
+        model: absolute(&c.model)?,
+        args,
+        out: absolute(&out)?,
+        submit_dir: absolute(Path::new("."))?,
+        shards: s.shards,
+        sbatch: s.sbatch.clone(),
+    };
+    for (what, p) in [
+        ("the samsde binary", &job.exe),
+        ("the model file", &job.model),
+        ("--out", &job.out),
+        ("the working directory", &job.submit_dir),
+    ] {
+        crate::slurm::check_path(what, p)?;
+    }
+    if s.dry_run {
+        println!("{}", job.dry_run());
+        return Ok(());
+    }
+    if crate::slurm::jobs::find_on_path("sbatch").is_none() {
+        return Err(Error::Usage(
+            "sbatch not found on PATH: run samsde submit where Slurm's commands are (a login node), \
+             or pass --dry-run to see the batch scripts"
+                .into(),
+        ));
+    }
+    if c.force {
+        // An earlier submission's folder: what its jobs added (shards, logs) is samsde's too.
+        output::container::adopt_layout(&job.out)?;
+    }
+    let staging = Staging::prepare(&job.out, Kind::Submit, c.force)?;
+    job.write_scripts(staging.path())?;
     staging.commit()?;
-    Ok(figs)
+    let jobs = crate::slurm::submit(&job)?;
+    output::record(&job.out, &[job.slurm_dir().join("jobs.json")])?;
+    println!(
+        "shards: job {} (array 0-{}), merge: job {}",
+        jobs.array_job,
+        s.shards - 1,
+        jobs.merge_job
+    );
+    println!("  scripts and logs: {}", job.slurm_dir().display());
+    println!("  results (once the merge job ran): {}", job.out.display());
+    if !s.wait {
+        println!("  follow with: squeue -j {},{}", jobs.array_job, jobs.merge_job);
+        return Ok(());
+    }
+    let t0 = std::time::Instant::now();
+    let marker = if subcommand == "run" {
+        "summary.json"
+    } else {
+        "sweep.json"
+    };
+    crate::slurm::wait(&job, &jobs, marker)?;
+    println!(
+        "merged into {} after {:.1} s",
+        job.out.join(marker).display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
@@ -115,18 +364,43 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("{}_sweep", sw.name())));
+    if let Some(id) = c.shard {
+        let dir = c
+            .out
+            .clone()
+            .unwrap_or_else(|| shard_dir(&format!("{}_sweep", sw.name()), id));
+        let meta = shard::write_sweep(&base, &sw, id, &dir, c.threads, c.force)?;
+        println!(
+            "shard {id}: grid points {}..{} of {}: {}",
+            meta.span.start,
+            meta.span.end,
+            meta.span.total,
+            dir.display()
+        );
+        println!("  merge all {} shard folders with: samsde merge DIR… --out OUT", id.n);
+        return Ok(());
+    }
     let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
-    table.write_dir(staging.path())?;
-    let figs = crate::plot::sweep::render_all(&table, staging.path())?;
+    let figs = write_sweep_files(&table, staging.path())?;
     let figs: Vec<PathBuf> = figs.iter().map(|f| staging.final_path(f)).collect();
     staging.commit()?;
     println!("sweep of {} points: {}", sw.points(), dir.display());
+    print_sweep_files(&figs);
+    Ok(())
+}
+
+/// Writes a sweep's table and figures into `tmp`; returns the figures.
+fn write_sweep_files(table: &SweepTable, tmp: &Path) -> Result<Vec<PathBuf>> {
+    table.write_dir(tmp)?;
+    crate::plot::sweep::render_all(table, tmp)
+}
+
+fn print_sweep_files(figs: &[PathBuf]) {
     println!("  sweep.csv, sweep.json");
     for f in figs {
         println!("  {}", f.display());
     }
-    Ok(())
 }
 
 /// The landscape of a model file's `[landscape]` section alone.

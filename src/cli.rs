@@ -1,6 +1,7 @@
-//! The command line: `samsde [run | sweep | saddles | theory | plot | paper]` (clap derive), with typed value
+//! The command line: `samsde [run | sweep | merge | submit | saddles | theory | plot | paper]` (clap derive), with typed value
 //! parsers, so that a command handler (the `app` module) receives checked values. Nothing here runs anything.
 
+use crate::shard::ShardId;
 use crate::sweep::Axis;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -18,7 +19,10 @@ use std::path::PathBuf;
   samsde saddles models/beale_e1.toml --range -4:4 --grid 41
   samsde theory models/w1.toml
   samsde plot output/default
-  samsde paper --quick"
+  samsde paper --quick
+  samsde run models/w1.toml --shard 0/4 --out out/w1/shards/0
+  samsde merge out/w1/shards/0 out/w1/shards/1 out/w1/shards/2 out/w1/shards/3 --out out/w1
+  samsde submit models/w1.toml --shards 8 --out out/w1 --sbatch --time=30 --wait"
 )]
 pub struct Cli {
     /// What to do (default: run the embedded default job).
@@ -49,6 +53,10 @@ pub struct Common {
     /// Replace an existing output folder, if samsde wrote it (never one holding other files).
     #[arg(long)]
     pub force: bool,
+    /// Run only shard K of N (0 ≤ K < N) and write a shard folder for `samsde merge` (default --out:
+    /// output/<name>/shards/K). A run is split by blocks of paths, a sweep by grid points.
+    #[arg(long, value_name = "K/N", value_parser = shard_id)]
+    pub shard: Option<ShardId>,
 }
 
 /// The subcommands.
@@ -77,6 +85,76 @@ phase_<label>.png per dynamics (trapping probability, with the O3 / O12 boundary
         /// KEY=START:STOP:COUNT or KEY=V1,V2,… (repeatable).
         #[arg(long = "vary", value_name = "KEY=GRID", required = true, value_parser = axis)]
         vary: Vec<Axis>,
+    },
+    /// Merge the shard folders of a run or sweep (`--shard K/N`) into its output folder, equal to the run in
+    /// one piece.
+    #[command(after_help = "Examples:
+  samsde merge out/w1/shards/0 out/w1/shards/1 out/w1/shards/2 --out out/w1
+  samsde merge out/w1/shards/* --out out/w1-merged --force
+
+Checks that the folders are the N shards of one run (same samsde version, model hash, seed, paths, N; every
+K exactly once) and writes what `samsde run` writes: summary.json (with a `sharding` entry), the CSV files,
+config.resolved.toml and the figures (for a sweep: sweep.csv, sweep.json and its figures). --out may be the
+folder that holds the shards (the layout of `samsde submit`); its subfolders are kept. A missing, duplicated
+or foreign shard is an error naming it (exit status 2).")]
+    Merge {
+        /// The shard folders (each written by `samsde run/sweep --shard K/N`).
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace existing results in the output folder.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a model (or, with --vary, a sweep) on a Slurm cluster: a job array of N shards and a merge job.
+    #[command(after_help = "Examples:
+  samsde submit models/w1.toml --shards 8 --out /scratch/w1
+  samsde submit models/w1.toml --shards 8 --sbatch --partition=short --sbatch --time=30 --wait
+  samsde submit models/quadratic_sgd_sam_usam.toml --shards 4 --vary dynamics.SAM.rho=0:0.5:12 --dry-run
+
+Writes OUT/slurm/shards.sbatch (array task K runs `samsde run MODEL --shard K/N --out OUT/shards/K`, or
+`samsde sweep` with the same --vary) and OUT/slurm/merge.sbatch (`samsde merge OUT/shards/0 … --out OUT`),
+submits the array, then the merge job with --dependency=afterok:<array>, prints both job ids and records
+them in OUT/slurm/jobs.json. Logs: OUT/slurm/logs/. Each --sbatch ARG is passed to both sbatch calls
+(e.g. --sbatch --partition=short, --sbatch --cpus-per-task=4: the shards then use 4 threads). With --wait,
+returns once the merge job ended: 0 when OUT holds the merged results, else 1 with the failed shards and
+their logs. --dry-run prints the scripts and sbatch commands and writes nothing.")]
+    Submit {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// Number of shards N (array tasks 0..N-1).
+        #[arg(long, value_parser = at_least_one_u64)]
+        shards: u64,
+        /// Output folder (default: output/<name>/, or output/<name>_sweep/ with --vary).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// An option for sbatch, e.g. --sbatch --partition=short (repeatable; one option per --sbatch, with
+        /// its value after `=`).
+        #[arg(long = "sbatch", value_name = "ARG", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// Wait for the merge job and report how it ended.
+        #[arg(long)]
+        wait: bool,
+        /// Print the batch scripts and sbatch commands; submit and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Override ensemble.paths.
+        #[arg(long)]
+        paths: Option<u64>,
+        /// Override ensemble.seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override any key, as in `run` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Run a sweep, as in `sweep` (repeatable): the array tasks share its grid points.
+        #[arg(long = "vary", value_name = "KEY=GRID")]
+        vary: Vec<String>,
+        /// Replace an existing output folder.
+        #[arg(long)]
+        force: bool,
     },
     /// Find and classify the critical points of a model's landscape from a grid of Newton starts.
     #[command(after_help = "Examples:
@@ -150,6 +228,19 @@ fn range(s: &str) -> Result<(f64, f64), String> {
         Ok((lo, hi))
     } else {
         Err(bad())
+    }
+}
+
+/// `--shard K/N`.
+fn shard_id(s: &str) -> Result<ShardId, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+/// A count ≥ 1 (u64).
+fn at_least_one_u64(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number ≥ 1 (got {s})")),
     }
 }
 

@@ -76,6 +76,20 @@ pub enum Error {
     /// Anything else at the output layer (CSV, JSON, PNG).
     #[error("{0}")]
     Output(String),
+    /// A shard folder that cannot be merged with the others (missing, duplicated, from another model or seed,
+    /// unreadable), named by its folder.
+    #[error("{dir}: {message}\n  fix: {fix}")]
+    Shard {
+        /// The shard folder (or, for a missing shard, the folder it was expected in).
+        dir: String,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        fix: String,
+    },
+    /// A Slurm command or a submitted job failed (`samsde submit`).
+    #[error("{0}")]
+    Slurm(String),
     /// A command-line usage problem (e.g. the output folder exists and `--force` was not given).
     #[error("{0}")]
     Usage(String),
@@ -102,7 +116,7 @@ impl Error {
     /// output layer), 2 for everything detected before anything runs (a bad model file, parameter or usage).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Io { .. } | Error::Output(_) => 1,
+            Error::Io { .. } | Error::Output(_) | Error::Slurm(_) => 1,
             _ => 2,
         }
     }

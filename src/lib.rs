@@ -31,6 +31,8 @@ pub mod plot;
 pub mod report;
 pub mod sde;
 pub mod setup;
+pub mod shard;
+pub mod slurm;
 pub mod solver;
 pub mod stats;
 pub mod stepper;

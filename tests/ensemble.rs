@@ -292,3 +292,39 @@ fn a_new_observer_runs_without_changing_the_runner() {
         assert!(mine.exited_late > 0 && mine.running_at_end > 0, "{mine:?}");
     }
 }
+
+/// Shards of any contiguous split (N = 1, 2, 3, 5, 7 of 13 blocks, the last partial; N = 7 > 5 blocks leaves
+/// empty shards) return pieces of the whole run's merge tree that survive the shard file format (CBOR) and
+/// merge into exactly the whole run's observers.
+#[test]
+fn unaligned_shard_pieces_merge_bit_for_bit() {
+    use samsde::ensemble::{run_pieces, shard_blocks};
+    use samsde::setup::ShardObservations;
+    let (quad, _, p, t_end) = mixed_entries();
+    for paths in [13 * BLOCK - 77, 5 * BLOCK - 1] {
+        let e = ens(paths, 21);
+        let full = run(&e, &quad, &p, t_end);
+        let blocks = paths.div_ceil(BLOCK);
+        let ensemble = samsde::ensemble::Ensemble {
+            paths,
+            seed: e.seed,
+            progress: false,
+        };
+        let fresh = |k: usize| samsde::stats::DynamicsStats::new(k, &quad, &p, t_end, 0);
+        for n in [1, 2, 3, 5, 7] {
+            let mut pieces = Vec::new();
+            for k in 0..n {
+                let range = shard_blocks(blocks, k, n);
+                let got = pool(1 + (k as usize) % 2).install(|| run_pieces(&ensemble, &quad, &p, t_end, &fresh, range));
+                let mut bytes = Vec::new();
+                ciborium::into_writer(&got, &mut bytes).unwrap();
+                let back: Vec<samsde::ensemble::Piece<Stats>> = ciborium::from_reader(bytes.as_slice()).unwrap();
+                assert_eq!(json(&back), json(&got));
+                pieces.extend(back);
+            }
+            let empty: Stats = (0..quad.len()).map(fresh).collect();
+            let merged = ShardObservations::merge(pieces, blocks, empty).expect("covers every block");
+            assert_eq!(json(&merged), json(&full), "paths {paths}, N = {n}");
+        }
+    }
+}

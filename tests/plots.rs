@@ -214,6 +214,7 @@ fn synthetic_report() -> Report {
             exit_region: None,
             dynamics: dyn_summaries,
             warnings: vec![],
+            sharding: None,
         },
         moments,
         survival,
@@ -579,6 +580,7 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
         saddle_eigenvalues: vec![HOSTILE[0], -2.0, HOSTILE[4]],
         t_end: Some(HOSTILE[4]),
         points,
+        sharding: None,
     }
 }
 

@@ -19,7 +19,7 @@ pub mod observer;
 
 pub use crate::model::Region;
 pub use crate::stepper::{PathJob, PathRecord, Plan, Schedule};
-pub use merge::{Merge, TreeFold};
+pub use merge::{Merge, Piece, TreeFold};
 pub use observer::{Observer, PathView};
 
 use crate::stepper::Stepper;
@@ -66,10 +66,9 @@ pub fn run<O: Observer>(
 }
 
 /// Runs only the blocks `blocks` (block b holds paths b·[`BLOCK`] .. (b+1)·[`BLOCK`], clamped to
-/// `ens.paths`), folded in index order by a [`TreeFold`]. The result of a power-of-two-aligned range of 2ᵏ
-/// blocks is exactly the subtree the whole run builds for it, so such shards pushed into a [`TreeFold`] in
-/// order reproduce [`run`] bit for bit; any split merged with [`Merge::merge`] equals it up to rounding.
-/// An empty range gives empty observers.
+/// `ens.paths`), folded in index order by a [`TreeFold`] and finished. For a shard of a run use
+/// [`run_pieces`], whose result merges bit for bit; merging finished ranges with [`Merge::merge`] equals the
+/// whole run only up to rounding. An empty range gives empty observers.
 pub fn run_range<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
@@ -78,6 +77,42 @@ pub fn run_range<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
 ) -> Vec<O> {
+    fold_range(ens, entries, plan, t_end, fresh, blocks)
+        .finish()
+        .unwrap_or_else(|| (0..entries.len()).map(fresh).collect())
+}
+
+/// Runs the blocks `blocks` of a shard and returns its unfinished fold: the aligned subtrees of the whole
+/// run's merge tree that the range covers ([`TreeFold::into_pieces`]). The pieces of the shards of any
+/// contiguous partition, pushed in block order into one [`TreeFold`] ([`TreeFold::push_piece`]), finish to
+/// exactly what [`run`] returns.
+pub fn run_pieces<O: Observer>(
+    ens: &Ensemble,
+    entries: &[Entry],
+    plan: &Plan,
+    t_end: f64,
+    fresh: &(dyn Fn(usize) -> O + Sync),
+    blocks: Range<u64>,
+) -> Vec<Piece<Vec<O>>> {
+    fold_range(ens, entries, plan, t_end, fresh, blocks).into_pieces()
+}
+
+/// Blocks `0..blocks` split into `n` contiguous ranges as equal as possible; the range of shard `k`
+/// (0 ≤ k < n): ⌊k·blocks/n⌋ .. ⌊(k+1)·blocks/n⌋. Fixed: shards and the merge agree on it.
+pub fn shard_blocks(blocks: u64, k: u64, n: u64) -> Range<u64> {
+    let at = |i: u64| ((i as u128 * blocks as u128) / n.max(1) as u128) as u64;
+    at(k)..at(k + 1)
+}
+
+/// Runs `blocks` in waves on the current pool and folds them from the range's first block.
+fn fold_range<O: Observer>(
+    ens: &Ensemble,
+    entries: &[Entry],
+    plan: &Plan,
+    t_end: f64,
+    fresh: &(dyn Fn(usize) -> O + Sync),
+    blocks: Range<u64>,
+) -> TreeFold<Vec<O>> {
     let nblocks = ens.paths.div_ceil(BLOCK);
     let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
     // Blocks in flight: enough to keep every thread busy and amortise the per-wave join, few enough that the
@@ -97,7 +132,7 @@ pub fn run_range<O: Observer>(
     } else {
         None
     };
-    let mut fold = TreeFold::new();
+    let mut fold = TreeFold::starting_at(first);
     let mut start = first;
     while start < last {
         let end = (start + wave).min(last);
@@ -116,7 +151,7 @@ pub fn run_range<O: Observer>(
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    fold.finish().unwrap_or_else(|| (0..entries.len()).map(fresh).collect())
+    fold
 }
 
 /// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths), every dynamics on every path, then replays the

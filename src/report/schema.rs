@@ -43,6 +43,23 @@ pub struct Summary {
     /// a "saddle" that is a minimum, an adjusted step.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// How a merged run was split (absent for a run in one piece). For a merged run, `threads` is the most
+    /// any shard used and `wall_seconds` the shards' simulation seconds added up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
+}
+
+/// Bookkeeping of a run or sweep merged from shards (`samsde merge`): nothing in it changes a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sharding {
+    /// Number of shards N.
+    pub shards: u64,
+    /// Hash of the resolved configuration the shards share (FNV-1a, 64 bits, hex).
+    pub model_hash: String,
+    /// Worker threads of each shard, in shard order.
+    pub shard_threads: Vec<usize>,
+    /// Simulation seconds of each shard, in shard order.
+    pub shard_wall_seconds: Vec<f64>,
 }
 
 /// One dynamics in `summary.json`.

@@ -248,6 +248,7 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             exit_region: exp.plan.region.clone(),
             dynamics,
             warnings,
+            sharding: None,
         },
         moments,
         survival,

@@ -14,6 +14,6 @@ pub mod source;
 
 pub use build::{Built, DEFAULT_EPSILON, DynamicsKind, DynamicsSpec, build};
 pub use experiment::{DynamicsMeta, Experiment};
-pub use run::Observations;
+pub use run::{Observations, ShardObservations};
 pub use schema::Config;
 pub use source::Source;

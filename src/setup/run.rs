@@ -2,7 +2,7 @@
 //! thread pool. The observations are data; the report module turns them into a report.
 
 use super::experiment::Experiment;
-use crate::ensemble::{self, BLOCK, Ensemble};
+use crate::ensemble::{self, BLOCK, Ensemble, Piece, TreeFold};
 use crate::error::{Error, Result};
 use crate::stats::DynamicsStats;
 use serde::{Deserialize, Serialize};
@@ -31,8 +31,53 @@ impl Experiment {
         self.run_blocks(threads, progress, 0..self.blocks())
     }
 
-    /// Runs only the blocks `blocks` (see [`ensemble::run_range`]: aligned shards merge bit-identically).
+    /// Runs only the blocks `blocks`, finished into observers (merging such ranges equals the whole run only
+    /// up to rounding; a shard uses [`Experiment::run_shard`]).
     pub fn run_blocks(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<Observations> {
+        let fresh = |k: usize| self.fresh(k);
+        let (stats, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
+            ensemble::run_range(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)
+        })?;
+        Ok(Observations {
+            stats,
+            threads,
+            wall_seconds,
+        })
+    }
+
+    /// Runs the blocks `blocks` as a shard of the run: the aligned pieces of the whole run's merge tree
+    /// ([`ensemble::run_pieces`]), which the merge of all shards turns into exactly the whole run's
+    /// observations ([`ShardObservations::merge`]).
+    pub fn run_shard(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<ShardObservations> {
+        let fresh = |k: usize| self.fresh(k);
+        let (pieces, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
+            ensemble::run_pieces(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)
+        })?;
+        Ok(ShardObservations {
+            pieces,
+            threads,
+            wall_seconds,
+        })
+    }
+
+    /// The empty observers of every dynamics (what a run of no paths observes).
+    pub fn fresh_stats(&self) -> Vec<DynamicsStats> {
+        (0..self.entries.len()).map(|k| self.fresh(k)).collect()
+    }
+
+    /// The empty observers of dynamics `k`.
+    fn fresh(&self, k: usize) -> DynamicsStats {
+        DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths).with_snr(&self.model)
+    }
+
+    /// Runs `f` on a local pool of `threads` workers (0: all cores); returns its result, the pool's thread
+    /// count and the wall-clock seconds.
+    fn on_pool<T: Send>(
+        &self,
+        threads: usize,
+        progress: bool,
+        f: impl FnOnce(&Ensemble) -> T + Send,
+    ) -> Result<(T, usize, f64)> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -42,15 +87,40 @@ impl Experiment {
             seed: self.seed,
             progress,
         };
-        let fresh = |k: usize| {
-            DynamicsStats::new(k, &self.entries, &self.plan, self.t_end, self.sample_paths).with_snr(&self.model)
-        };
         let t0 = std::time::Instant::now();
-        let stats = pool.install(|| ensemble::run_range(&ens, &self.entries, &self.plan, self.t_end, &fresh, blocks));
-        Ok(Observations {
-            stats,
-            threads: pool.current_num_threads(),
-            wall_seconds: t0.elapsed().as_secs_f64(),
-        })
+        let out = pool.install(|| f(&ens));
+        Ok((out, pool.current_num_threads(), t0.elapsed().as_secs_f64()))
+    }
+}
+
+/// What one shard of a run observed: the aligned subtrees of the whole run's merge tree that its blocks
+/// cover, per dynamics, and how it ran. Serialised into the shard folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardObservations {
+    /// The pieces, in block order.
+    pub pieces: Vec<Piece<Vec<DynamicsStats>>>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall-clock seconds of the simulation.
+    pub wall_seconds: f64,
+}
+
+impl ShardObservations {
+    /// Merges the pieces of shards that together cover blocks `0..blocks` (in block order) into the
+    /// observations of the whole run, bit for bit; `empty` are the observers of no paths. Fails with the first
+    /// block not covered exactly once, in order.
+    pub fn merge(
+        pieces: impl IntoIterator<Item = Piece<Vec<DynamicsStats>>>,
+        blocks: u64,
+        empty: Vec<DynamicsStats>,
+    ) -> std::result::Result<Vec<DynamicsStats>, u64> {
+        let mut fold = TreeFold::new();
+        for p in pieces {
+            fold.push_piece(p).map_err(|_| fold.next_block())?;
+        }
+        if fold.next_block() != blocks {
+            return Err(fold.next_block());
+        }
+        Ok(fold.finish().unwrap_or(empty))
     }
 }

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::setup::source::parse_value;
 
 /// One varied parameter: its dotted key (or several keys set to the same value together) and its values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Axis {
     /// Dotted keys, e.g. `dynamics.SAM.rho`; usually one.
     pub keys: Vec<String>,

@@ -41,6 +41,11 @@ impl Sweep {
         self.exps.first().map(|e| e.name.as_str()).unwrap_or_default()
     }
 
+    /// The axes, in `--vary` order.
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
     /// Number of grid points.
     pub fn points(&self) -> usize {
         self.grid.len()
@@ -117,6 +122,7 @@ impl Sweep {
             saddle_eigenvalues: r0.map(|r| r.summary.saddle_eigenvalues.clone()).unwrap_or_default(),
             t_end: r0.map(|r| r.summary.t_end),
             points,
+            sharding: None,
         }
     }
 }

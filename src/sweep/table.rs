@@ -2,8 +2,8 @@
 //! Fields added after the first version of `sweep.json` default when missing, so older files still load.
 
 use crate::error::{Error, Result};
-use crate::report::DynamicsSummary;
 use crate::report::files::num;
+use crate::report::{DynamicsSummary, Sharding};
 use crate::stats::clopper_pearson;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +36,9 @@ pub struct SweepTable {
     pub t_end: Option<f64>,
     /// One entry per grid point.
     pub points: Vec<SweepPoint>,
+    /// How a merged sweep was split into shards (absent for a sweep run in one piece).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
 }
 
 /// One grid point.

@@ -1,5 +1,5 @@
-//! The output folders samsde writes (a run, a sweep, the paper study, a shard): the one place that decides
-//! whether a folder may be written, and writes it so that nothing is lost.
+//! The output folders samsde writes (a run, a sweep, the paper study, a shard, a submission): the one place
+//! that decides whether a folder may be written, and writes it so that nothing is lost.
 //!
 //! A folder is written in four steps ([`Staging`]):
 //! 1. [`Staging::prepare`], before anything is simulated: `--out` is resolved ([`place::resolve`]: symbolic
@@ -17,6 +17,7 @@
 //!
 //! Errors of step 1 have exit status 2 (nothing was written); errors of step 3 exit status 1.
 
+pub mod container;
 pub mod lock;
 pub mod marker;
 pub mod place;
@@ -36,8 +37,10 @@ pub enum Kind {
     Sweep,
     /// `samsde paper`.
     Paper,
-    /// A shard of a run.
+    /// A shard of a run or sweep (`--shard K/N`).
     Shard,
+    /// The folder of `samsde submit`: `slurm/`, `shards/` and, once merged, the results ([`container`]).
+    Submit,
 }
 
 impl Kind {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Sweep => "sweep",
             Kind::Paper => "paper",
             Kind::Shard => "shard",
+            Kind::Submit => "submit",
         }
     }
 }
