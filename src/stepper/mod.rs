@@ -8,6 +8,7 @@
 pub mod discrete;
 pub mod fixed;
 pub mod fixed_sam;
+pub mod kernel;
 pub mod lanes;
 
 pub use discrete::{Discrete, DiscreteKind};
