@@ -1,9 +1,10 @@
-//! Single-thread step micro-benchmark: path-steps per second of `Stepper::step` for S-USAM and S-SAM with
-//! Euler–Maruyama on the 2-D quadratic saddle H = diag(1, −0.5) with N0 noise (the W1/W3 settings of
-//! `benches/workloads.rs`, one path). On a quadratic with constant noise both are built onto the fixed-size
-//! fast path (`stepper::fixed`); `sam_double_well` runs SAM through the general path (landscape gradient and
-//! Hessian through the `Landscape` trait every step), and `normals` is the baseline: the two normal draws
-//! alone, so the cost of a step beyond its randomness is the difference. Run with `cargo bench --bench step`.
+//! Single-thread step micro-benchmark: path-steps per second of `Stepper::step` for S-USAM, S-SAM-mb (`sam`)
+//! and full-batch SAM (`sam_fullbatch`) with Euler–Maruyama on the 2-D quadratic saddle H = diag(1, −0.5) with
+//! N0 noise (the W1/W3/W4 settings of `benches/workloads.rs`, one path). On a quadratic with constant noise all
+//! are built onto a fixed-size fast path (`stepper::fixed`, `stepper::fixed_sam`); the `_double_well` cases run
+//! through the general path (landscape gradient and Hessian through the `Landscape` trait every step), and
+//! `normals` is the baseline: the two normal draws alone, so the cost of a step beyond its randomness is the
+//! difference. Run with `cargo bench --bench step`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use samsde::brownian::path_rng;
@@ -40,7 +41,9 @@ fn bench_step(c: &mut Criterion) {
     let cases = [
         ("usam", DynamicsKind::Usam, 0.5, &model),
         ("sam", DynamicsKind::Sam, 0.05, &model),
+        ("sam_fullbatch", DynamicsKind::SamFullbatch, 0.05, &model),
         ("sam_double_well", DynamicsKind::Sam, 0.05, &well),
+        ("sam_fullbatch_double_well", DynamicsKind::SamFullbatch, 0.05, &well),
     ];
     for (name, kind, rho, model) in cases {
         let spec = DynamicsSpec::new(kind, 0.01).rho(rho);

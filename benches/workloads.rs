@@ -1,7 +1,8 @@
-//! Benchmark workloads W1–W3 (`bench/numpy_baseline.py` holds the numpy versions), run by samsde and,
+//! Benchmark workloads W1–W4 (`bench/numpy_baseline.py` holds the numpy versions of W1–W3; W3 is full-batch
+//! SAM (`sam_fullbatch`), kept so that speed stays comparable, W4 the mini-batch SAM SDE `sam` in W3's setting), run by samsde and,
 //! alternately on the same machine, by numpy when `python3 -c "import numpy"` works (set SAMSDE_BENCH_PYTHON
 //! to choose the interpreter). Prints path-steps per second and the ratio. Run with `cargo bench --bench workloads`.
-//! Arguments: workload names (default W1 W2 W3), `--reps N` (default 3), `--threads T`.
+//! Arguments: workload names (default W1 W2 W3 W4), `--reps N` (default 3), `--threads T`.
 
 use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
 use samsde::model::Model;
@@ -26,7 +27,7 @@ struct Workload {
     radius: Option<f64>,
 }
 
-const W: [Workload; 3] = [
+const W: [Workload; 4] = [
     Workload {
         name: "W1",
         h: [1.0, -0.5],
@@ -51,6 +52,17 @@ const W: [Workload; 3] = [
     },
     Workload {
         name: "W3",
+        h: [1.0, -1.0],
+        kind: DynamicsKind::SamFullbatch,
+        rho: 0.05,
+        x0: [0.5, 0.0],
+        dt: 0.001,
+        t_end: 20.0,
+        paths: 10_000,
+        radius: Some(2.0),
+    },
+    Workload {
+        name: "W4",
         h: [1.0, -1.0],
         kind: DynamicsKind::Sam,
         rho: 0.05,
@@ -185,7 +197,7 @@ fn main() {
         }
     }
     if names.is_empty() {
-        names = vec!["W1".into(), "W2".into(), "W3".into()];
+        names = vec!["W1".into(), "W2".into(), "W3".into(), "W4".into()];
     }
     if let Some(t) = threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().unwrap();

@@ -146,17 +146,10 @@ fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Resu
     Ok(figs)
 }
 
-/// Prints the report's warnings and those of every dynamics whose gradient signal-to-noise ratio is outside
-/// its model's regime (after `run` and `merge`).
+/// Prints the report's warnings (after `run` and `merge`), including those of every dynamics whose gradient
+/// signal-to-noise ratio is outside its model's regime (`report::snr_warning`, in `summary.warnings`).
 fn print_run_warnings(report: &Report) {
     report::print_warnings(report, "");
-    for d in &report.summary.dynamics {
-        if let Some(kind) = crate::setup::DynamicsKind::from_name(&d.kind)
-            && let Some(w) = report::snr_warning(&d.label, kind, d.snr_median)
-        {
-            eprintln!("{w}");
-        }
-    }
 }
 
 /// Writes a run's results, resolved configuration and figures into `tmp`; returns the figures.
@@ -268,6 +261,7 @@ fn submit(s: &Submit) -> Result<()> {
     }
     let (subcommand, default_out, units, unit) = if s.vary.is_empty() {
         let exp = Experiment::load(&base)?;
+        exp.check_shardable()?;
         (
             "run",
             PathBuf::from("output").join(&exp.name),

@@ -476,3 +476,56 @@ fn o8_through_the_project_stepper_and_exit_coordinate() {
     let exact = exact_mfpt(double_well_drift, |_| 0.05, -2.5, 1.0, -1.0, &[]);
     check_exact("O8 via the SGD stepper", &est, exact);
 }
+
+#[test]
+fn brownian_bridge_flag_removes_the_monitoring_bias() {
+    // S-USAM trapped at the 1-D saddle f = −y² (λ = −2, ρ = 0.75 > 1/|λ|, η = 0.01, isotropic σ₁² = 50): the
+    // linear SDE dY = −κ'Y dt + s dW with κ' = 1, s² = η(1 + ρλ)²σ₁² = 0.125, exit at |y| = 1 (a slab). Its
+    // Euler–Maruyama chain at dt = 0.01 is *exactly* the OU process with κ'' = −ln(1 − κ'dt)/dt and
+    // s''² = 2κ''s²dt/(1 − (1 − κ'dt)²) sampled every dt, whose exact MFPT (O5 with κ = −κ'') is the target.
+    // Checking the exit only at step times misses excursions beyond the boundary between steps (+30 % here);
+    // the Brownian-bridge flag of `StepperProcess::with_bridge` removes that bias (what remains is the
+    // bridge's O(dt) approximation of the OU bridge).
+    use samsde::ams::{ExitCoordinate, StepperProcess};
+    use samsde::model::landscape::Quadratic;
+    use samsde::model::noise::Noise;
+    use samsde::model::{Model, Region};
+    use samsde::setup::{DynamicsKind, DynamicsSpec, build};
+    use samsde::solver::{SolverKind, SolverSpec};
+    use samsde::theory::first_passage::inverted_ou_mfpt;
+    use std::sync::Arc;
+    let model = Model::new(
+        Arc::new(Quadratic::diagonal(&[-2.0]).unwrap()),
+        Noise::isotropic(50f64.sqrt(), 1.0).unwrap(),
+    )
+    .unwrap();
+    let dt = 0.01;
+    let solver = SolverSpec {
+        kind: SolverKind::EulerMaruyama,
+        dt,
+        allow_dropping_areas: false,
+    };
+    let spec = DynamicsSpec::new(DynamicsKind::Usam, 0.01).rho(0.75);
+    let stepper = build(&spec, &model, &solver, &[0.0], "dynamics.USAM").unwrap().stepper;
+    let (k1, s2): (f64, f64) = (1.0, 0.125);
+    let k2 = -(1.0 - k1 * dt).ln() / dt;
+    let s2_chain = 2.0 * k2 * s2 * dt / (1.0 - (1.0 - k1 * dt).powi(2));
+    let exact = inverted_ou_mfpt(-k2, s2_chain, 1.0).unwrap();
+    let region = Region::slab(vec![0.0], vec![1.0], 1.0).unwrap();
+    let start = [0.0];
+    let run = |bridge: bool| {
+        let mut p = StepperProcess::new(stepper.as_ref(), &start, 0.0);
+        if bridge {
+            p = p.with_bridge(&region);
+        }
+        let xi = ExitCoordinate::new(region.clone()).with_bridge_flag(p.flag_index());
+        ams::mean_exit_time(&p, &xi, xi.target(), &cfg(26)).unwrap()
+    };
+    let (with, without) = (run(true), run(false));
+    println!(
+        "OU trap at dt = {dt}: exact {exact:.1}; bridge {:.1} ± {:.1}; step times only {:.1} ± {:.1}",
+        with.mean_time, with.std_error, without.mean_time, without.std_error
+    );
+    assert!((with.mean_time - exact).abs() < 5.0 * with.std_error);
+    assert!(without.mean_time - exact > 5.0 * without.std_error);
+}

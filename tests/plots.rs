@@ -67,6 +67,7 @@ fn dynamics_summary(label: &str, kind: &str, rho: f64, exit_mean: f64, basins: V
                 ..ExitEstimate::default()
             },
             correction: "none".into(),
+            ams: None,
         }),
         basins,
         diverged: 0,
@@ -553,6 +554,10 @@ fn hostile_sweep(axes: &[(&str, Vec<f64>)], all: bool) -> samsde::sweep::SweepTa
                         basins: BTreeMap::from([("trapped".to_string(), pt), ("unresolved".to_string(), 1.0 - pt)]),
                         basins_ci95: BTreeMap::from([("trapped".to_string(), [lo, hi])]),
                         diverged: 0,
+                        exit_estimator: None,
+                        escape_probability: None,
+                        escape_probability_ci95: None,
+                        ams_iterations: None,
                     }
                 })
                 .collect();

@@ -100,9 +100,18 @@ fn one_axis_sweep_writes_line_figures_and_ci_columns_and_plot_rerenders() {
             assert!(!h.iter().any(|c| *c == format!("{l}.exit_mean_time")));
         }
     }
-    // The interval columns come after every original column.
+    // The interval columns come after every original column, and the rare-event columns (added later) after them.
     let first_ci = h.iter().position(|x| x.contains("_ci_")).expect("a CI column");
-    assert!(h.iter().skip(first_ci).all(|x| x.contains("_ci_")));
+    let first_ams = h
+        .iter()
+        .position(|x| x.ends_with(".exit_estimator"))
+        .expect("AMS columns");
+    assert!(h.iter().take(first_ams).skip(first_ci).all(|x| x.contains("_ci_")));
+    assert!(h.iter().skip(first_ams).all(|x| {
+        ["exit_estimator", "escape_probability", "ams_iterations"]
+            .iter()
+            .any(|c| x.contains(c))
+    }));
 
     // Numbers are numbers in sweep.json: the axis values and the estimates.
     let j: serde_json::Value =

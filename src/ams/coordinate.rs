@@ -22,6 +22,7 @@ pub struct ExitCoordinate {
     formula: Option<Expression>,
     d: usize,
     b: f64,
+    flag: Option<usize>,
 }
 
 impl ExitCoordinate {
@@ -39,6 +40,7 @@ impl ExitCoordinate {
             formula: None,
             d,
             b,
+            flag: None,
         }
     }
 
@@ -50,7 +52,15 @@ impl ExitCoordinate {
             formula: Some(formula),
             d,
             b: f64::MAX,
+            flag: None,
         }
+    }
+
+    /// Also reads state entry `index` as the Brownian-bridge exit flag of
+    /// [`StepperProcess::with_bridge`](super::StepperProcess::with_bridge): a non-zero flag is an exit.
+    pub fn with_bridge_flag(mut self, index: Option<usize>) -> Self {
+        self.flag = index;
+        self
     }
 
     /// The target level b.
@@ -96,10 +106,11 @@ impl ExitCoordinate {
         }
     }
 
-    /// ξ at the state `x`: the raw coordinate, kept below b, inside the region; b outside.
+    /// ξ at the state `x`: the raw coordinate, kept below b, inside the region; b outside (or when the
+    /// bridge flag is set).
     #[inline]
     pub fn at(&self, x: &[f64]) -> f64 {
-        if self.region.inside(&x[..self.d]) {
+        if self.flag.is_none_or(|i| x[i] == 0.0) && self.region.inside(&x[..self.d]) {
             self.raw(x).min(self.b.next_down())
         } else {
             self.b

@@ -36,6 +36,8 @@ pub(crate) struct DirectTally {
     pub hits: u64,
     /// Σ of durations entrance → B of the successful excursions.
     pub success_steps: u64,
+    /// Σ of the complete exit times (restart → B) in steps.
+    pub exit_steps: u64,
     /// Steps simulated.
     pub steps: u64,
 }
@@ -49,6 +51,7 @@ impl DirectTally {
         self.entrances += o.entrances;
         self.hits += o.hits;
         self.success_steps += o.success_steps;
+        self.exit_steps += o.exit_steps;
         self.steps += o.steps;
     }
 }
@@ -122,6 +125,7 @@ pub(crate) fn direct_path<P: Process, C: Coordinate<P::State>>(
     let mut x = process.start(&mut rng);
     check_start(xi, &x, lv.a)?;
     let mut phase = Phase::Approach { since: 0 };
+    let mut restart = 0u64;
     let mut t = 0u64;
     while tally.loops + tally.hits < cycles && t < max_steps {
         process.step(&mut x, &mut rng, &mut sc);
@@ -168,6 +172,8 @@ pub(crate) fn direct_path<P: Process, C: Coordinate<P::State>>(
         {
             tally.hits += 1;
             tally.success_steps += t - entered;
+            tally.exit_steps += t - restart;
+            restart = t;
             x = process.start(&mut rng);
             check_start(xi, &x, lv.a)?;
             phase = Phase::Approach { since: t };

@@ -39,8 +39,8 @@ pub struct ReplicaSummary {
     pub direct_entrances: u64,
     /// Steps of the direct phase.
     pub direct_steps: u64,
-    /// Time simulated in the direct phase (steps × dt).
-    pub direct_time: f64,
+    /// Sum of the complete exit times (start → B) of the direct phase (the paths restart at each exit).
+    pub direct_exit_time_sum: f64,
     /// Sum of the durations entrance → B of the direct phase's successful excursions.
     pub direct_success_time: f64,
 }
@@ -131,8 +131,10 @@ impl MeanExitEstimate {
         })
     }
 
-    /// The direct (renewal–reward) estimate: the paths of the direct phases restart at x₀ after each hit of
-    /// B, so E τ = (total simulated time)/(hits); for exponential τ this is the censored-data MLE.
+    /// The direct estimate: the paths of the direct phases restart at x₀ after each hit of B, so they hold H
+    /// complete exit times; E τ = (their sum)/H, the ratio of replica means with a delta-method interval.
+    /// (The time after a path's last exit is censored and left out, which biases the mean low by
+    /// O(1/exits per path); the fallback is only taken when exits are frequent.)
     pub fn direct(per_replica: Vec<ReplicaSummary>, levels: (f64, f64, f64)) -> Result<Self, AmsError> {
         let r_count = per_replica.len();
         let hits: u64 = per_replica.iter().map(|s| s.direct_hits).sum();
@@ -141,7 +143,7 @@ impl MeanExitEstimate {
         }
         let rows: Vec<[f64; 2]> = per_replica
             .iter()
-            .map(|s| [s.direct_time, s.direct_hits as f64])
+            .map(|s| [s.direct_exit_time_sum, s.direct_hits as f64])
             .collect();
         let (m, cov) = interval::mean_cov(&rows);
         let tau = m[0] / m[1];

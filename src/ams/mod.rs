@@ -7,8 +7,8 @@
 //! an SDE with its solver, or a discrete optimizer with dt = η ([`StepperProcess`] adapts every
 //! [`Stepper`](crate::stepper::Stepper)). A reaction coordinate ξ ([`Coordinate`]) defines the set
 //! A = {ξ < a} around the start, the entrance level c ≥ a (default c = a) and the target B = {ξ ≥ b}.
-//! Everything is in discrete time: ξ is checked at step times only (no Brownian-bridge counterpart, so
-//! compare with direct runs with `bridge = false`).
+//! Everything is in discrete time: ξ is checked at step times; [`StepperProcess::with_bridge`] adds the
+//! ensemble's Brownian-bridge exit correction as a state flag (see [`process`]).
 //!
 //! * [`mean_exit_time`]: E[τ_B], τ_B = first step with ξ ≥ b (times dt), from `Process::start` ∈ A.
 //! * [`rare_events`]: the same, plus for each of several target coordinates (e.g. one
@@ -56,9 +56,8 @@
 //!
 //! When B is reached often, AMS has nothing to gain: if the direct phases (all replicas) saw H hits of B in E
 //! entrances with H ≥ N·R / max(ln(E/H), 1) — the direct estimate's relative variance 1/H is then no larger
-//! than the ideal AMS relative variance ln(1/p)/(N R) — the renewal–reward estimate E[τ_B] = (total simulated
-//! time)/H (the paths restart at x₀ after each hit; for exponential τ this is the censored-data MLE) is
-//! returned instead ([`Fallback`], [`Estimator::Direct`]).
+//! than the ideal AMS relative variance ln(1/p)/(N R) — the mean of the H complete exit times of the direct
+//! phases (the paths restart at x₀ after each hit) is returned instead ([`Fallback`], [`Estimator::Direct`]).
 //!
 //! # Reproducibility
 //!
@@ -283,7 +282,7 @@ pub fn rare_events<P: Process, C: Coordinate<P::State>, K: Coordinate<P::State>>
                 direct_hits: tally.hits,
                 direct_entrances: tally.entrances,
                 direct_steps: tally.steps,
-                direct_time: tally.steps as f64 * dt,
+                direct_exit_time_sum: tally.exit_steps as f64 * dt,
                 direct_success_time: tally.success_steps as f64 * dt,
             };
             Ok((summary, runs))

@@ -9,8 +9,8 @@ pub mod summarise;
 pub mod theory;
 
 pub use schema::{
-    BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow, Report, Sharding, Summary,
-    SurvivalRow, Theory, Width,
+    AmsBasinSummary, AmsExit, BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow,
+    Report, Sharding, Summary, SurvivalRow, Theory, Width,
 };
 pub use summarise::{SNR_WARNING, snr_warning, summarise};
 

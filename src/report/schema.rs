@@ -142,11 +142,85 @@ pub struct Width {
 /// the monitoring correction used. Derefs to the estimate, so `exit.mean_time` etc. read directly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExitSummary {
-    /// exited, censored, mean_time, mean_time_stderr, ci95, median_time, quantiles, estimator.
+    /// The estimate (flattened). With `[exit] estimator = "ams"`, `mean_time`, `mean_time_stderr`, `ci95` and
+    /// `estimator` (`"ams"`, or `"direct_restarts"` when the estimator fell back to direct simulation) come
+    /// from [`AmsExit`]; the other fields (counts, restricted mean, quantiles) describe the ensemble's paths up
+    /// to t_end.
     #[serde(flatten)]
     pub estimate: ExitEstimate,
-    /// "brownian_bridge" or "none".
+    /// "brownian_bridge" or "none": whether exits between two steps were detected (by the ensemble, and by
+    /// AMS with `[exit] estimator = "ams"`; discrete-time dynamics have no bridge).
     pub correction: String,
+    /// The rare-event estimate (`[exit] estimator = "ams"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ams: Option<AmsExit>,
+}
+
+/// The AMS estimate of the mean exit time (`exit.ams` in summary.json): the renewal formula
+/// E τ = T₀ − L + (L + q)/p (Cérou et al. 2011) with p and q from adaptive multilevel splitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AmsExit {
+    /// `"ams"`, or `"direct_restarts"`: exits were frequent, so AMS had nothing to gain and the estimate is
+    /// the mean of the complete exit times of its direct phase (paths restarted at the start after each exit).
+    pub method: String,
+    /// p: probability that an excursion from the entrance level reaches the exit before returning to A.
+    pub escape_probability: f64,
+    /// Its 95 % interval over replicas (null under `direct_restarts`).
+    pub escape_probability_ci95: Option<[f64; 2]>,
+    /// AMS iterations, summed over replicas.
+    pub iterations: usize,
+    /// Particles N per AMS run.
+    pub particles: usize,
+    /// Particles killed per iteration.
+    pub killed: usize,
+    /// Independent replicas.
+    pub replicas: usize,
+    /// Replicas whose AMS run went extinct.
+    pub extinct_replicas: usize,
+    /// The reaction coordinate ξ.
+    pub coordinate: String,
+    /// Level a of A = {ξ < a}.
+    pub level_a: f64,
+    /// Entrance level c.
+    pub entry_level: f64,
+    /// Exit level b (null for a formula coordinate, whose exit is the region's boundary).
+    pub exit_level: Option<f64>,
+    /// Mean approach time T₀ from the start to the first entrance.
+    pub mean_approach_time: f64,
+    /// Mean duration L of a failed loop (entrance → return to A → next entrance).
+    pub mean_loop_time: f64,
+    /// Mean duration of a successful excursion.
+    pub mean_success_time: f64,
+    /// Exits seen by the direct phases.
+    pub direct_exits: u64,
+    /// Entrances seen by the direct phases.
+    pub direct_entrances: u64,
+    /// Steps simulated (direct phases and AMS, including replays).
+    pub steps: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The ensemble's own estimate of the paths up to t_end, kept for comparison: `mean` or
+    /// `restricted_mean` (E[min(τ, t_end)], a lower bound).
+    pub ensemble_estimator: String,
+    /// Its value.
+    pub ensemble_mean_time: Option<f64>,
+    /// Per attractor (`[ams] basins = true`): where escapes end.
+    pub basins: Vec<AmsBasinSummary>,
+}
+
+/// One attractor in `exit.ams.basins`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AmsBasinSummary {
+    /// Attractor label.
+    pub label: String,
+    /// p_k: probability that an excursion reaches this attractor before returning to A or reaching another.
+    pub probability: f64,
+    /// Its 95 % interval over replicas.
+    pub probability_ci95: [f64; 2],
+    /// p_k/Σ_j p_j: the fraction of escapes that end here (null when no replica reached an attractor).
+    pub share: Option<f64>,
+    /// Its 95 % interval (delta method over replicas).
+    pub share_ci95: Option<[f64; 2]>,
 }
 
 impl std::ops::Deref for ExitSummary {

@@ -2,12 +2,14 @@
 //! closed forms beside them ([`super::theory`]) and the paired differences against the first dynamics.
 
 use super::schema::{
-    BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow, Report, Summary,
-    SurvivalRow, Width,
+    AmsBasinSummary, AmsExit, BasinRow, DynamicsSummary, ExitSummary, FinalMoments, MomentRow, PairedSummary, PathRow,
+    Report, Summary, SurvivalRow, Width,
 };
 use super::theory;
-use crate::setup::{DynamicsKind, Experiment, Observations};
+use crate::ams::Estimator;
+use crate::setup::{AmsOutcome, DynamicsKind, Experiment, Observations};
 use crate::stats::DynamicsStats;
+use crate::stats::ExitEstimate;
 
 /// `v` where finite, else None (NaN marks a missing estimate).
 fn fin(v: f64) -> Option<f64> {
@@ -54,13 +56,14 @@ fn divergence_warning(exp: &Experiment, i: usize, st: &DynamicsStats) -> Option<
 /// Median ‖g‖/√tr Σ_B below which a full-gradient-normalised model (`sam_fullbatch`, `dnsam`) is flagged.
 pub const SNR_WARNING: f64 = 3.0;
 
-/// The warning for dynamics of `kind` whose run had median signal-to-noise ratio `snr`, if it applies:
+/// The warning (for `summary.warnings`, printed on stderr by `run` and `sweep`) for dynamics of `kind` whose run
+/// had median signal-to-noise ratio `snr`, if it applies:
 /// `sam_fullbatch` and `dnsam` divide by the full gradient ‖g‖, valid only where ‖g‖ ≫ √tr Σ_B.
 pub fn snr_warning(label: &str, kind: DynamicsKind, snr: Option<f64>) -> Option<String> {
     let snr = snr?;
     (matches!(kind, DynamicsKind::SamFullbatch | DynamicsKind::Dnsam) && snr < SNR_WARNING).then(|| {
         format!(
-            "warning: `{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
+            "`{label}` ({}) normalises by the full gradient, but the median ‖g‖/√tr Σ_B of this run is {snr:.3} < {SNR_WARNING}: the batch noise dominates g, so the SAM optimizer's ascent direction is mostly noise; use kind = \"sam\" (mini-batch SAM, S-SAM-mb) to model the optimizer",
             kind.name()
         )
     })
@@ -127,9 +130,23 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
                     exits,
                 });
             }
+            let mut estimate = x.estimate();
+            let ams = obs.ams.get(i).map(|o| ams_exit(o, &estimate, exp));
+            if let Some(a) = &ams {
+                let e = &obs.ams[i].exit;
+                estimate.mean_time = Some(e.mean_time);
+                estimate.mean_time_stderr = Some(e.std_error);
+                estimate.ci95 = Some([e.ci95.0, e.ci95.1]);
+                estimate.estimator = a.method.clone();
+            }
+            let bridge = match obs.ams.get(i) {
+                Some(o) => o.bridge,
+                None => exp.plan.bridge,
+            };
             ExitSummary {
-                estimate: x.estimate(),
-                correction: if exp.plan.bridge { "brownian_bridge" } else { "none" }.into(),
+                estimate,
+                correction: if bridge { "brownian_bridge" } else { "none" }.into(),
+                ams,
             }
         });
         let be = st.basins.estimate(&exp.basin_labels);
@@ -205,7 +222,10 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
         }
         let snr_median = st.snr.median();
         let mut notes = m.notes.clone();
-        notes.extend(snr_warning(&m.label, m.spec.kind, snr_median));
+        if let Some(w) = snr_warning(&m.label, m.spec.kind, snr_median) {
+            notes.push(format!("warning: {w}"));
+            warnings.push(w);
+        }
         dynamics.push(DynamicsSummary {
             label: m.label.clone(),
             kind: m.spec.kind.name().into(),
@@ -254,5 +274,49 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
         survival,
         basins,
         paths,
+    }
+}
+
+/// `exit.ams` of one dynamics from its AMS outcome (`ensemble` is the ensemble's own exit estimate).
+fn ams_exit(o: &AmsOutcome, ensemble: &ExitEstimate, exp: &Experiment) -> AmsExit {
+    let e = &o.exit;
+    let cfg = exp.ams.as_ref().map(|p| &p.config);
+    AmsExit {
+        method: match e.estimator {
+            Estimator::Ams => "ams",
+            Estimator::Direct => "direct_restarts",
+        }
+        .into(),
+        escape_probability: e.escape_probability,
+        escape_probability_ci95: e.escape_probability_ci95.map(|(lo, hi)| [lo, hi]),
+        iterations: e.iterations,
+        particles: cfg.map_or(0, |c| c.particles),
+        killed: cfg.map_or(0, |c| c.killed),
+        replicas: e.replicas,
+        extinct_replicas: e.extinct_replicas,
+        coordinate: o.coordinate.clone(),
+        level_a: e.levels.0,
+        entry_level: e.levels.1,
+        exit_level: o.target_is_level.then_some(e.levels.2),
+        mean_approach_time: e.mean_approach_time,
+        mean_loop_time: e.mean_loop_time,
+        mean_success_time: e.mean_success_time,
+        direct_exits: e.per_replica.iter().map(|r| r.direct_hits).sum(),
+        direct_entrances: e.per_replica.iter().map(|r| r.direct_entrances).sum(),
+        steps: e.steps,
+        seconds: o.seconds,
+        ensemble_estimator: ensemble.estimator.clone(),
+        ensemble_mean_time: ensemble.headline().0,
+        basins: o
+            .basins
+            .iter()
+            .map(|b| AmsBasinSummary {
+                label: b.label.clone(),
+                probability: b.estimate.probability.probability,
+                probability_ci95: [b.estimate.probability.ci95.0, b.estimate.probability.ci95.1],
+                share: b.estimate.share,
+                share_ci95: b.estimate.share_ci95.map(|(lo, hi)| [lo, hi]),
+            })
+            .collect(),
     }
 }

@@ -7,7 +7,8 @@
 
 use super::build::{DynamicsSpec, build};
 use super::model::{self, default_hessian};
-use super::schema::{Config, ExitConfig, LandscapeConfig, SaddleConfig, Start};
+use super::rare::AmsPlan;
+use super::schema::{Config, ExitConfig, ExitEstimator, LandscapeConfig, SaddleConfig, Start};
 use super::source::Source;
 use crate::ensemble::{Entry, Plan, Region, Schedule};
 use crate::error::{Error, Result};
@@ -61,6 +62,8 @@ pub struct Experiment {
     pub plan: Plan,
     /// Attractor labels and centres.
     pub basin_labels: Vec<(String, Vec<f64>)>,
+    /// The rare-event estimator of the mean exit time (`[exit] estimator = "ams"`).
+    pub ams: Option<AmsPlan>,
     /// What the user should know before trusting the numbers (printed on stderr and kept in summary.json):
     /// a "saddle" that is a minimum, an adjusted step, fewer snapshots than asked.
     pub warnings: Vec<String>,
@@ -136,6 +139,10 @@ impl Experiment {
                 "start inside the region, or enlarge exit.radius",
             ));
         }
+        let ams = match (&region, c.exit.estimator()) {
+            (Some(r), ExitEstimator::Ams) => Some(AmsPlan::new(src, &c.ams, r, l, c.ensemble.seed, &start)?),
+            _ => None,
+        };
         // Basins.
         let b = c.basins.clone();
         positive(src, "basins.radius", b.radius, "must be a finite number > 0, e.g. 0.1")?;
@@ -192,6 +199,7 @@ impl Experiment {
             meta,
             plan,
             basin_labels,
+            ams,
             warnings,
             resolved: c,
         })

@@ -2,6 +2,7 @@
 //! thread pool. The observations are data; the report module turns them into a report.
 
 use super::experiment::Experiment;
+use super::rare::{self, AmsOutcome};
 use crate::ensemble::{self, BLOCK, Ensemble, Piece, TreeFold};
 use crate::error::{Error, Result};
 use crate::stats::DynamicsStats;
@@ -17,6 +18,9 @@ pub struct Observations {
     pub threads: usize,
     /// Wall-clock seconds of the simulation.
     pub wall_seconds: f64,
+    /// Per dynamics, the rare-event estimate (`[exit] estimator = "ams"`); empty otherwise.
+    #[serde(default)]
+    pub ams: Vec<AmsOutcome>,
 }
 
 impl Experiment {
@@ -32,23 +36,74 @@ impl Experiment {
     }
 
     /// Runs only the blocks `blocks`, finished into observers (merging such ranges equals the whole run only
-    /// up to rounding; a shard uses [`Experiment::run_shard`]).
+    /// up to rounding; a shard uses [`Experiment::run_shard`]). With `[exit] estimator = "ams"` the
+    /// rare-event estimator runs after the ensemble, per dynamics; its unit of work is a replica, not a block
+    /// of paths, so only the whole range is accepted then.
     pub fn run_blocks(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<Observations> {
+        if blocks != (0..self.blocks()) {
+            self.check_shardable()?;
+        }
         let fresh = |k: usize| self.fresh(k);
-        let (stats, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
-            ensemble::run_range(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)
+        let ((stats, ams), threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
+            let stats = ensemble::run_range(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks);
+            (stats, self.run_ams(progress))
         })?;
         Ok(Observations {
             stats,
             threads,
             wall_seconds,
+            ams: ams?,
         })
+    }
+
+    /// The rare-event estimate of every dynamics (empty without `[exit] estimator = "ams"`), on the current
+    /// rayon pool; with `progress`, one line per dynamics on stderr.
+    fn run_ams(&self, progress: bool) -> Result<Vec<AmsOutcome>> {
+        let Some(plan) = &self.ams else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let o = rare::run(plan, e, &self.plan, &self.basin_labels, &self.file)?;
+            if progress {
+                eprintln!(
+                    "AMS {}: mean exit time {:.4e} [{:.4e}, {:.4e}] ({}, {:.1} s)",
+                    e.label,
+                    o.exit.mean_time,
+                    o.exit.ci95.0,
+                    o.exit.ci95.1,
+                    if o.exit.estimator == crate::ams::Estimator::Ams {
+                        format!("{} iterations", o.exit.iterations)
+                    } else {
+                        "direct: exits are frequent".into()
+                    },
+                    o.seconds
+                );
+            }
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Whether the run can be split into shards of paths: not with `[exit] estimator = "ams"`, whose work
+    /// is made of independent AMS replicas (an error with exit status 2 naming the fix).
+    pub fn check_shardable(&self) -> Result<()> {
+        if self.ams.is_none() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{}: `[exit] estimator = \"ams\"` cannot be split into shards of paths (its work is made of \
+             independent AMS replicas that run on all threads of one machine); run it without --shard, or \
+             shard a sweep of it (whose unit is a grid point)",
+            self.file
+        )))
     }
 
     /// Runs the blocks `blocks` as a shard of the run: the aligned pieces of the whole run's merge tree
     /// ([`ensemble::run_pieces`]), which the merge of all shards turns into exactly the whole run's
     /// observations ([`ShardObservations::merge`]).
     pub fn run_shard(&self, threads: usize, progress: bool, blocks: Range<u64>) -> Result<ShardObservations> {
+        self.check_shardable()?;
         let fresh = |k: usize| self.fresh(k);
         let (pieces, threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
             ensemble::run_pieces(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks)

@@ -7,6 +7,7 @@
 //! has a default, documented on its field; an omitted `kind` is the documented default kind.
 
 use super::build::DynamicsKind;
+use crate::ams::{AmsConfig, Fallback};
 use crate::solver::SolverKind;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,8 @@ pub struct Config {
     pub exit: ExitConfig,
     /// Attractors (basin probabilities).
     pub basins: BasinsConfig,
+    /// Parameters of the rare-event estimator (`[exit] estimator = "ams"`).
+    pub ams: AmsSection,
     /// What to store.
     pub output: OutputConfig,
 }
@@ -48,6 +51,7 @@ impl Default for Config {
             ensemble: EnsembleConfig::default(),
             exit: ExitConfig::default(),
             basins: BasinsConfig::default(),
+            ams: AmsSection::default(),
             output: OutputConfig::default(),
         }
     }
@@ -313,6 +317,11 @@ pub enum ExitConfig {
         /// (with `true`, later snapshots cover only the paths still inside, and runs are faster).
         #[serde(default)]
         stop: bool,
+        /// How the mean exit time is estimated: `"direct"` (the ensemble's paths up to t_end; a restricted
+        /// mean when some are censored) or `"ams"` (adaptive multilevel splitting, parameters in `[ams]`; for
+        /// exits that take far longer than t_end). Default: `"direct"`.
+        #[serde(default)]
+        estimator: ExitEstimator,
     },
     /// The box |xᵢ − dᵢ| < hᵢ.
     Box {
@@ -328,6 +337,9 @@ pub enum ExitConfig {
         /// Stop a path at its exit. Default: false.
         #[serde(default)]
         stop: bool,
+        /// `"direct"` or `"ams"`, as for `ball`. Default: `"direct"`.
+        #[serde(default)]
+        estimator: ExitEstimator,
     },
     /// The slab |v·(x − d)| < L.
     Slab {
@@ -346,6 +358,9 @@ pub enum ExitConfig {
         /// Stop a path at its exit. Default: false.
         #[serde(default)]
         stop: bool,
+        /// `"direct"` or `"ams"`, as for `ball`. Default: `"direct"`.
+        #[serde(default)]
+        estimator: ExitEstimator,
     },
 }
 
@@ -374,6 +389,26 @@ impl ExitConfig {
             ExitConfig::Ball { stop, .. } | ExitConfig::Box { stop, .. } | ExitConfig::Slab { stop, .. } => *stop,
         }
     }
+    /// The estimator of the mean exit time (`direct` without a region).
+    pub fn estimator(&self) -> ExitEstimator {
+        match self {
+            ExitConfig::None {} => ExitEstimator::Direct,
+            ExitConfig::Ball { estimator, .. }
+            | ExitConfig::Box { estimator, .. }
+            | ExitConfig::Slab { estimator, .. } => *estimator,
+        }
+    }
+}
+
+/// How `[exit]` estimates the mean exit time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitEstimator {
+    /// The ensemble's paths up to t_end (mean, or restricted mean E[min(τ, T)] when some are censored).
+    #[default]
+    Direct,
+    /// Adaptive multilevel splitting with the renewal formula (`crate::ams`), parameters in `[ams]`.
+    Ams,
 }
 
 impl Default for ExitConfig {
@@ -427,6 +462,116 @@ impl Default for BasinsConfig {
             radius: 0.1,
             points: None,
             stop: false,
+        }
+    }
+}
+
+/// `[ams]`: the rare-event estimator, used when `[exit] estimator = "ams"` (ignored otherwise). Every key
+/// has a default; the math and the measured accuracy of the defaults are in the docs of `crate::ams`.
+///
+/// A = {ξ < a} is a small set around the start (the trap), excursions start on entering {ξ ≥ c} and end back
+/// in A or at the exit (ξ ≥ b, the boundary of the exit region). Exits are checked at step times (no
+/// Brownian-bridge correction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmsSection {
+    /// Reaction coordinate ξ inside the exit region: a formula over the landscape's variables in the
+    /// language of the `expression` landscape, larger toward the exit (e.g. `"abs(y)"`). Default: the exit
+    /// region's own distance from the saddle d — ball ‖x − d‖, box maxᵢ |xᵢ − dᵢ|/hᵢ, slab |v·(x − d)|.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinate: Option<String>,
+    /// Particles N per AMS run (≥ 2). Default: 500.
+    pub particles: usize,
+    /// Particles killed per iteration, 1 ≤ k < N (ties kill more). Default: 1.
+    pub killed: usize,
+    /// Independent replicas R (≥ 2); the 95 % intervals come from their spread. Default: 20.
+    pub replicas: usize,
+    /// The level a of A = {ξ < a} as the quantile of ξ along a pilot path from the start (raised above ξ at
+    /// the start if needed), in (0, 1). Default: 0.9 (unless `a_level` is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a_quantile: Option<f64>,
+    /// A fixed level a instead of the quantile. Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a_level: Option<f64>,
+    /// Entrance level c ∈ [a, b) where excursions start. Default: c = a.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_level: Option<f64>,
+    /// Steps of the pilot path that places a. Default: 200000.
+    pub pilot_steps: u64,
+    /// Paths per replica in the direct phase (approach and loop times, entrance points). Default: 4.
+    pub direct_paths: usize,
+    /// Excursions per replica in the direct phase. Default: 2000.
+    pub direct_cycles: u64,
+    /// Entrance points kept per replica. Default: 2 × particles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<usize>,
+    /// Iteration cap of one AMS run (an error when hit: stopping early would bias the estimate). Default: 1e6.
+    pub max_iterations: usize,
+    /// Step cap of one excursion (an error when hit). Default: 1e9.
+    pub max_excursion_steps: u64,
+    /// Step cap of one direct-phase path. Default: 1e9.
+    pub max_direct_steps: u64,
+    /// Minimum increase of ξ between stored states of a particle: 0 stores a state at every new maximum,
+    /// `inf` only at branch points (least memory, some re-simulation). Default: 0.
+    pub checkpoint_spacing: f64,
+    /// `"auto"` (direct simulation when exits are frequent enough that AMS has nothing to gain), `"never"`,
+    /// `"always"`. Default: `"auto"`.
+    pub fallback: Fallback,
+    /// Also estimate, per attractor of `[basins]`, the probability that an excursion reaches it before
+    /// returning to A, and so where escapes end. Default: true.
+    pub basins: bool,
+}
+
+/// The default quantile of ξ that places the level a.
+pub const DEFAULT_A_QUANTILE: f64 = 0.9;
+
+impl Default for AmsSection {
+    fn default() -> Self {
+        let d = AmsConfig::default();
+        AmsSection {
+            coordinate: None,
+            particles: d.particles,
+            killed: d.killed,
+            replicas: d.replicas,
+            a_quantile: None,
+            a_level: None,
+            entry_level: d.entry_level,
+            pilot_steps: d.pilot_steps,
+            direct_paths: d.direct_paths,
+            direct_cycles: d.direct_cycles,
+            pool: d.pool,
+            max_iterations: d.max_iterations,
+            max_excursion_steps: d.max_excursion_steps,
+            max_direct_steps: d.max_direct_steps,
+            checkpoint_spacing: d.checkpoint_spacing,
+            fallback: d.fallback,
+            basins: true,
+        }
+    }
+}
+
+impl AmsSection {
+    /// The estimator's parameters with master seed `seed`.
+    pub fn config(&self, seed: u64) -> AmsConfig {
+        AmsConfig {
+            particles: self.particles,
+            killed: self.killed,
+            replicas: self.replicas,
+            set_a: match self.a_level {
+                Some(a) => crate::ams::SetA::Level(a),
+                None => crate::ams::SetA::Quantile(self.a_quantile.unwrap_or(DEFAULT_A_QUANTILE)),
+            },
+            entry_level: self.entry_level,
+            pilot_steps: self.pilot_steps,
+            direct_paths: self.direct_paths,
+            direct_cycles: self.direct_cycles,
+            max_direct_steps: self.max_direct_steps,
+            pool: self.pool,
+            max_iterations: self.max_iterations,
+            max_excursion_steps: self.max_excursion_steps,
+            checkpoint_spacing: self.checkpoint_spacing,
+            fallback: self.fallback,
+            seed,
         }
     }
 }

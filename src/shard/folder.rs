@@ -121,6 +121,7 @@ fn model_text(src: &Source) -> Result<String> {
 
 /// Runs shard `id` of `exp` (read from `src`) on `threads` workers and writes its folder `dir`.
 pub fn write_run(src: &Source, exp: &Experiment, id: ShardId, dir: &Path, threads: usize, force: bool) -> Result<Meta> {
+    exp.check_shardable()?;
     let staging = Staging::prepare(dir, FolderKind::Shard, force)?;
     let total = exp.blocks();
     let blocks = shard_blocks(total, id.k, id.n);

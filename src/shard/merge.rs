@@ -164,6 +164,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged> {
                 stats,
                 threads: shards.iter().map(|(_, m)| m.threads).max().unwrap_or(1),
                 wall_seconds: shards.iter().map(|(_, m)| m.wall_seconds).sum(),
+                ams: Vec::new(),
             };
             let mut report = summarise(&exp, &obs);
             report.summary.sharding = Some(sharding(&m0.model_hash));

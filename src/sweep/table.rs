@@ -117,6 +117,18 @@ pub struct SweepDynamics {
     pub basins_ci95: BTreeMap<String, [f64; 2]>,
     /// Paths that diverged.
     pub diverged: u64,
+    /// How the mean exit time was estimated (`mean`, `restricted_mean`, `ams`, `direct_restarts`).
+    #[serde(default)]
+    pub exit_estimator: Option<String>,
+    /// AMS: escape probability per excursion.
+    #[serde(default)]
+    pub escape_probability: Option<f64>,
+    /// AMS: its 95 % interval.
+    #[serde(default)]
+    pub escape_probability_ci95: Option<[f64; 2]>,
+    /// AMS: iterations summed over replicas.
+    #[serde(default)]
+    pub ams_iterations: Option<usize>,
 }
 
 impl SweepDynamics {
@@ -146,14 +158,32 @@ impl SweepDynamics {
                 .map(|b| (b.label.clone(), clopper_pearson(b.count, total)))
                 .collect(),
             diverged: d.diverged,
+            exit_estimator: d.exit.as_ref().map(|e| e.estimator.clone()),
+            escape_probability: d
+                .exit
+                .as_ref()
+                .and_then(|e| e.ams.as_ref())
+                .map(|a| a.escape_probability),
+            escape_probability_ci95: d
+                .exit
+                .as_ref()
+                .and_then(|e| e.ams.as_ref())
+                .and_then(|a| a.escape_probability_ci95),
+            ams_iterations: d.exit.as_ref().and_then(|e| e.ams.as_ref()).map(|a| a.iterations),
         }
+    }
+
+    /// Whether the exit time is the rare-event estimator's (`[exit] estimator = "ams"`): a mean, even when
+    /// the ensemble's own paths were censored.
+    pub fn exit_by_ams(&self) -> bool {
+        matches!(self.exit_estimator.as_deref(), Some("ams" | "direct_restarts"))
     }
 
     /// The exit-time estimate a figure or table shows: (value, 95 % interval, restricted). The mean when no
     /// path was censored, otherwise the restricted mean E[min(τ, T)] with `restricted` true (older files
     /// without the restricted fields: their `exit_mean_time`, restricted when any path was censored).
     pub fn exit_time(&self) -> Option<(f64, [f64; 2], bool)> {
-        let censored = self.censored.unwrap_or(0) > 0;
+        let censored = self.censored.unwrap_or(0) > 0 && !self.exit_by_ams();
         let nan = [f64::NAN, f64::NAN];
         match (self.exit_mean_time, self.exit_restricted_mean_time) {
             (Some(m), _) if !censored => Some((m, self.exit_mean_time_ci95.unwrap_or(nan), false)),
@@ -186,8 +216,11 @@ impl SweepTable {
     /// `label.diverged`, `label.p_<class>`; then (after every other column) the 95 % intervals of the exit
     /// time and `label.p_<class>_ci_lo/hi`. The exit time is `label.exit_mean_time` (with `_stderr`,
     /// `_ci_lo/hi`) when no path of that dynamics was censored at any point, and
-    /// `label.exit_restricted_mean_time` (E[min(τ, T)]) otherwise: a restricted mean is never called a mean.
-    /// A missing value is an empty cell.
+    /// `label.exit_restricted_mean_time` (E[min(τ, T)]) otherwise: a restricted mean is never called a mean
+    /// (with `[exit] estimator = "ams"` the exit time is a mean whatever the ensemble censored). Last come the
+    /// exit estimator and, with AMS, the escape probability per excursion with its interval and the
+    /// iterations (`label.exit_estimator`, `label.escape_probability`, `label.escape_probability_ci_lo/hi`,
+    /// `label.ams_iterations`). A missing value is an empty cell.
     pub fn csv(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let keys = self.axis_keys();
         let mut header: Vec<String> = vec!["point".into()];
@@ -216,7 +249,7 @@ impl SweepTable {
                 self.points
                     .iter()
                     .filter_map(|p| p.dynamics.get(k))
-                    .any(|d| d.censored.unwrap_or(0) > 0)
+                    .any(|d| d.censored.unwrap_or(0) > 0 && !d.exit_by_ams())
             })
             .collect();
         let exit_name = |r: bool| {
@@ -249,6 +282,17 @@ impl SweepTable {
             for c in cl {
                 header.push(format!("{l}.p_{c}_ci_lo"));
                 header.push(format!("{l}.p_{c}_ci_hi"));
+            }
+        }
+        for l in &labels {
+            for f in [
+                "exit_estimator",
+                "escape_probability",
+                "escape_probability_ci_lo",
+                "escape_probability_ci_hi",
+                "ams_iterations",
+            ] {
+                header.push(format!("{l}.{f}"));
             }
         }
         let o = |v: Option<f64>| v.map(num).unwrap_or_default();
@@ -294,6 +338,14 @@ impl SweepTable {
                         r.push(o(ci.map(|c| c[0])));
                         r.push(o(ci.map(|c| c[1])));
                     }
+                }
+                for d in &p.dynamics {
+                    let ci = d.escape_probability_ci95;
+                    r.push(d.exit_estimator.clone().unwrap_or_default());
+                    r.push(o(d.escape_probability));
+                    r.push(o(ci.map(|c| c[0])));
+                    r.push(o(ci.map(|c| c[1])));
+                    r.push(d.ams_iterations.map(|v| v.to_string()).unwrap_or_default());
                 }
                 r
             })
