@@ -318,3 +318,62 @@ paths = 8
             .contains("minimum")
     );
 }
+
+/// DNSAM at the saddle: with ε = 1e-12 its diffusion ρ‖H‖/ε blows nearly every path up, and the width is then
+/// withheld (null) with a warning; the default ε = √tr Σ_B(d) (here √2) runs every path, says so in the notes,
+/// and writes the effective ε into config.resolved.toml.
+#[test]
+fn dnsam_epsilon_defaults_to_the_noise_scale() {
+    let d = scratch("never-invented-dnsam");
+    let text = r#"# DNSAM from the saddle
+name = "dnsam"
+[landscape]
+kind = "quadratic"
+hessian = [[1.0, 0.0], [0.0, -0.5]]
+[noise]
+kind = "isotropic"
+sigma = 1.0
+[[dynamics]]
+label = "D"
+kind = "dnsam"
+lr = 0.01
+rho = 0.05
+[solver]
+dt = 0.01
+t_end = 2.0
+[ensemble]
+paths = 300
+seed = 1
+x0 = [0.0, 0.0]
+"#;
+    let m = model(&d, text);
+    let out = d.join("default");
+    let a = bin().arg("run").arg(&m).arg("--out").arg(&out).assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(!err.contains("diverged"), "{err}");
+    let s = summary(&out);
+    let dy = &s["dynamics"][0];
+    assert_eq!(dy["diverged"], 0);
+    assert!(dy["width"]["trace"].as_f64().is_some_and(|v| v > 0.0));
+    let notes = dy["notes"].to_string();
+    assert!(notes.contains("DNSAM ε = √tr Σ_B(d) = 1.414214e0"), "{notes}");
+    let resolved = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
+    assert!(resolved.contains("epsilon = 1.4142135623730951"), "{resolved}");
+
+    let out = d.join("tiny");
+    let a = bin()
+        .arg("run")
+        .arg(&m)
+        .args(["--set", "dynamics.D.epsilon=1e-12", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("paths diverged") && err.contains("withheld") && err.contains("epsilon"),
+        "{err}"
+    );
+    let dy = &summary(&out)["dynamics"][0];
+    assert!(dy["diverged"].as_u64().unwrap() > 3, "{}", dy["diverged"]);
+    assert!(dy["width"]["trace"].is_null() && dy["final"]["mean"].is_null());
+}

@@ -84,6 +84,18 @@ impl Model {
     pub fn noise_is_constant(&self) -> bool {
         self.noise.is_constant(self.landscape.as_ref())
     }
+    /// tr Σ_B(x) = ‖F(x)‖²_F, the mean squared norm of the gradient noise at x (allocates: not for the step).
+    pub fn noise_trace(&self, x: &[f64]) -> f64 {
+        let (d, m) = (self.dim(), self.columns());
+        let mut f = vec![0.0; d * m];
+        self.noise.factor(
+            self.landscape.as_ref(),
+            x,
+            &mut f,
+            &mut NoiseScratch::new(d, self.samples()),
+        );
+        f.iter().map(|v| v * v).sum()
+    }
     /// Whether f is quadratic and Σ_B constant, so that SGD, USAM and model K are linear SDEs (O1).
     pub fn is_linear_gaussian(&self) -> bool {
         self.landscape.constant_hessian().is_some() && self.noise_is_constant()

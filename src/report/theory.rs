@@ -9,6 +9,7 @@
 
 use super::schema::Theory;
 use crate::model::{Noise, Region};
+use crate::sde::Kim;
 use crate::setup::{DynamicsKind, Experiment};
 use crate::theory::attraction::{usam_attracting, usam_threshold};
 use crate::theory::first_passage::{inverted_ou_mfpt, inverted_ou_mfpt_asymptotic};
@@ -35,20 +36,38 @@ fn linear_kind(k: DynamicsKind) -> Option<LinearKind> {
     match k {
         DynamicsKind::Sgd => Some(LinearKind::Sgd),
         DynamicsKind::Usam => Some(LinearKind::Usam),
+        DynamicsKind::Kim => Some(LinearKind::ModelK),
         _ => None,
     }
+}
+
+/// (H, Σ_B) of the linear model of dynamics `kind`: model K is linear on any landscape (H = ∇²f(d) and Σ_B at
+/// the saddle, as it runs); SGD and USAM only on a quadratic with constant noise.
+fn linear_parts(exp: &Experiment, kind: LinearKind) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
+    let d = exp.model.dim();
+    if kind == LinearKind::ModelK {
+        let l = exp.model.landscape().as_ref();
+        let mut h = vec![0.0; d * d];
+        l.hessian(&exp.saddle.x, &mut h);
+        let s = Kim::noise_covariance(l, exp.model.noise(), &exp.saddle.x);
+        return Some((DMatrix::from_row_slice(d, d, &h), DMatrix::from_row_slice(d, d, &s)));
+    }
+    if !exp.model.is_linear_gaussian() {
+        return None;
+    }
+    let h = DMatrix::from_row_slice(d, d, exp.model.landscape().constant_hessian()?);
+    Some((h, sigma_b(exp)?))
 }
 
 /// O1 at time `t` for dynamics `i` (None where it does not apply).
 pub fn theory_at(exp: &Experiment, i: usize, t: f64) -> Option<Theory> {
     let m = exp.meta.get(i)?;
     let kind = linear_kind(m.spec.kind)?;
-    if m.spec.momentum != 0.0 || !exp.model.is_linear_gaussian() {
+    if m.spec.momentum != 0.0 {
         return None;
     }
     let d = exp.model.dim();
-    let h = DMatrix::from_row_slice(d, d, exp.model.landscape().constant_hessian()?);
-    let s = sigma_b(exp)?;
+    let (h, s) = linear_parts(exp, kind)?;
     let (a, sd) = linear_model(kind, &h, &s, m.spec.lr, m.spec.rho).ok()?;
     let x0 = DVector::from_iterator(d, exp.plan.start.iter().zip(&exp.saddle.x).map(|(a, b)| a - b));
     let (mean, mut cov) = ou_moments(&a, &sd, &x0, t).ok()?;
@@ -96,18 +115,22 @@ pub fn theory(exp: &Experiment) -> Vec<Option<Theory>> {
                 th.attracting = rho.map(|r| usam_attracting(eig, r));
                 th.notes.push(format!("O3: the linearised USAM flow is attracted to the saddle for ρ > {rho_star:.6}"));
             }
-            if let (Some(l), Some(kind), Some(s)) = (exit_distance(exp), linear_kind(m.spec.kind), sigma_b(exp))
+            if let (Some(l), Some(kind)) = (exit_distance(exp), linear_kind(m.spec.kind))
+                && let Some((_, s)) = linear_parts(exp, kind)
                 && m.spec.momentum == 0.0
                 && let Some(&lambda) = eig.first()
                 && lambda < 0.0
             {
                 let q = DVector::from_column_slice(&exp.saddle.eigenvectors[0]);
-                let factor = match kind {
-                    LinearKind::Usam => 1.0 + m.spec.rho * lambda,
-                    _ => 1.0,
+                // κ = −λ·(drift factor), s² = η·(noise factor)²·qᵀΣ_B q along the unstable eigenvector q.
+                let p = 1.0 + m.spec.rho * lambda;
+                let (drift, noise) = match kind {
+                    LinearKind::Usam => (p, p),
+                    LinearKind::ModelK => (p * p, 1.0),
+                    LinearKind::Sgd => (1.0, 1.0),
                 };
-                let kappa = -lambda * factor;
-                let s2 = m.spec.lr * factor * factor * (q.transpose() * &s * &q)[(0, 0)];
+                let kappa = -lambda * drift;
+                let s2 = m.spec.lr * noise * noise * (q.transpose() * &s * &q)[(0, 0)];
                 if s2 > 0.0
                     && let Ok(tm) = inverted_ou_mfpt(kappa, s2, l)
                 {

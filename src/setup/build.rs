@@ -77,6 +77,17 @@ impl DynamicsKind {
 /// Default ε of SAM's ‖g‖_ε (SDEs) and ‖g‖ + ε (discrete, as the official code's 1e−16 but safer in f64).
 pub const DEFAULT_EPSILON: f64 = 1e-12;
 
+/// The default ε of `dnsam` on `model` at the saddle `saddle` (and, if the noise vanishes there, at `start`):
+/// ε = √tr Σ_B, so that ‖g‖_ε = (‖g‖² + tr Σ_B)^{1/2} is the root-mean-square norm E[‖∇f_γ‖²]^{1/2} of the
+/// mini-batch gradient that DNSAM's normalisation stands for. A tiny ε (1e-12) makes DNSAM's diffusion
+/// ρ‖H‖/ε near the saddle: nearly every path diverged there. `None` when Σ_B vanishes at both points.
+pub fn dnsam_epsilon(model: &Model, saddle: &[f64], start: &[f64]) -> Option<f64> {
+    [saddle, start]
+        .into_iter()
+        .map(|x| model.noise_trace(x).sqrt())
+        .find(|e| e.is_finite() && *e > 0.0)
+}
+
 /// One dynamics: kind, learning rate η, radius ρ, momentum μ and SAM's ε.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DynamicsSpec {

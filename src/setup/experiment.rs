@@ -5,7 +5,7 @@
 //! file, the dotted key, its line and the fix. Running is [`Experiment::run`] (`super::run`); turning the
 //! observations into a report is the report module's job.
 
-use super::build::{DynamicsSpec, build};
+use super::build::{DEFAULT_EPSILON, DynamicsKind, DynamicsSpec, build, dnsam_epsilon};
 use super::model::{self, default_hessian};
 use super::rare::AmsPlan;
 use super::schema::{Config, ExitConfig, ExitEstimator, LandscapeConfig, SaddleConfig, Start};
@@ -158,7 +158,7 @@ impl Experiment {
             }
             None => default_basins(l, &saddle.x),
         };
-        let (entries, meta) = dynamics(src, &mut c, &model, &solver, &saddle, &mut warnings)?;
+        let (entries, meta) = dynamics(src, &mut c, &model, &solver, &saddle, &start, &mut warnings)?;
         let plan = Plan {
             start: start.clone(),
             spread: c.ensemble.spread,
@@ -377,6 +377,7 @@ fn dynamics(
     model: &Model,
     solver: &SolverSpec,
     saddle: &CriticalPoint,
+    start: &[f64],
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<Entry>, Vec<DynamicsMeta>)> {
     if c.dynamics.is_empty() {
@@ -393,6 +394,7 @@ fn dynamics(
     }
     let mut built_all = Vec::new();
     let mut meta = Vec::new();
+    let mut epsilons = Vec::new();
     for (i, dy) in c.dynamics.iter().enumerate() {
         let prefix = format!("dynamics.{}", dy.label);
         if c.dynamics[..i].iter().any(|o| o.label == dy.label) {
@@ -409,15 +411,37 @@ fn dynamics(
                 "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
             ));
         }
+        let mut eps_note = None;
+        let epsilon = match (dy.epsilon, dy.kind) {
+            (Some(e), _) => e,
+            (None, DynamicsKind::Dnsam) => match dnsam_epsilon(model, &saddle.x, start) {
+                Some(e) => {
+                    eps_note = Some(format!(
+                        "DNSAM ε = √tr Σ_B(d) = {e:.6e} (default: the noise scale, so ‖g‖_ε is the root-mean-square mini-batch gradient norm at the saddle); the width depends on ε (README: measured sensitivity); set dynamics.{}.epsilon to change it",
+                        dy.label
+                    ));
+                    e
+                }
+                None => {
+                    warnings.push(format!(
+                        "{prefix}: the gradient noise vanishes at the saddle and at the start, so DNSAM's ε falls back to {DEFAULT_EPSILON:e}; its diffusion ρ‖H‖/ε may diverge near the saddle (set {prefix}.epsilon)"
+                    ));
+                    DEFAULT_EPSILON
+                }
+            },
+            (None, _) => DEFAULT_EPSILON,
+        };
+        epsilons.push(epsilon);
         let spec = DynamicsSpec {
             kind: dy.kind,
             lr: dy.lr,
             rho: dy.rho,
             momentum: dy.momentum,
-            epsilon: dy.epsilon,
+            epsilon,
         };
         let built = build(&spec, model, solver, &saddle.x, &prefix).map_err(|e| src.locate(e))?;
         let mut notes = built.notes;
+        notes.extend(eps_note);
         let (steps, t_last) = Schedule::whole_steps(built.dt, c.solver.t_end);
         if t_last != c.solver.t_end {
             warnings.push(format!(
@@ -438,6 +462,10 @@ fn dynamics(
             notes,
         });
         built_all.push((dy.label.clone(), built.stepper, steps, built.dt));
+    }
+    // The resolved configuration carries every effective ε.
+    for (dy, e) in c.dynamics.iter_mut().zip(epsilons) {
+        dy.epsilon = Some(e);
     }
     // Every dynamics records the same number of snapshot times, all distinct: at most steps + 1 of the
     // dynamics with the fewest steps.

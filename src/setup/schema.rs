@@ -212,8 +212,10 @@ pub struct DynamicsConfig {
     pub rho: f64,
     /// Heavy-ball momentum μ ∈ [0, 1). Default: 0.
     pub momentum: f64,
-    /// ε > 0 of SAM's regularised norm. Default: 1e-12.
-    pub epsilon: f64,
+    /// ε > 0 of SAM's regularised norm ‖g‖_ε = (‖g‖² + ε²)^{1/2}. Default: 1e-12, except for `dnsam`:
+    /// √tr Σ_B(d), the noise scale at the saddle (see `setup::build::dnsam_epsilon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
 }
 
 impl Default for DynamicsConfig {
@@ -224,7 +226,7 @@ impl Default for DynamicsConfig {
             lr: 0.01,
             rho: 0.05,
             momentum: 0.0,
-            epsilon: super::build::DEFAULT_EPSILON,
+            epsilon: None,
         }
     }
 }
