@@ -44,7 +44,7 @@ impl Source {
         })
     }
 
-    /// Reads and parses a model file.
+    /// Reads and parses a model file; a file with no keys (empty, or only comments) is an error.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::Model {
@@ -54,7 +54,17 @@ impl Source {
             message: format!("cannot read the model file: {e}"),
             fix: "check the path".into(),
         })?;
-        Self::parse(&file, &text)
+        let src = Self::parse(&file, &text)?;
+        if src.table.is_empty() {
+            return Err(model_error(
+                &file,
+                None,
+                None,
+                "the model file is empty (no keys): an empty file is not a model",
+                "start from a shipped model, e.g. models/default.toml, or run `samsde` alone for the default job",
+            ));
+        }
+        Ok(src)
     }
 
     /// Applies `key=value` (the value is TOML; a bare word is taken as a string).
