@@ -404,10 +404,14 @@ fn dynamics(
                 "give every [[dynamics]] entry a distinct label",
             ));
         }
-        if dy.label.contains(['.', '=', ' ', '\t']) {
+        if let Some(c) = dy
+            .label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
             return Err(src.error(
                 Some(&format!("{prefix}.label")),
-                &format!("label \"{}\" contains '.', '=' or a space", dy.label),
+                &format!("label \"{}\" contains {c:?}", dy.label),
                 "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
             ));
         }

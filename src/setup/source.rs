@@ -44,7 +44,8 @@ impl Source {
         })
     }
 
-    /// Reads and parses a model file.
+    /// Reads and parses a model file. A file without a single key or section (empty, or only comments) is an
+    /// error: it would silently run the default job.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::Model {
@@ -54,7 +55,17 @@ impl Source {
             message: format!("cannot read the model file: {e}"),
             fix: "check the path".into(),
         })?;
-        Self::parse(&file, &text)
+        let src = Self::parse(&file, &text)?;
+        if src.table.is_empty() {
+            return Err(Error::Model {
+                file,
+                key: None,
+                line: None,
+                message: "the model file is empty (no key or section)".into(),
+                fix: "describe at least the landscape and one [[dynamics]] entry (copy models/default.toml); `samsde` with no arguments runs the default job".into(),
+            });
+        }
+        Ok(src)
     }
 
     /// Applies `key=value` (the value is TOML; a bare word is taken as a string).

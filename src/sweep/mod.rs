@@ -8,7 +8,7 @@ pub mod table;
 pub use grid::{Axis, value_text};
 pub use table::{SeriesPoint, SweepDynamics, SweepNoise, SweepPoint, SweepTable};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::{self, Report};
 use crate::setup::{Experiment, Source};
 
@@ -22,6 +22,17 @@ pub struct Sweep {
 impl Sweep {
     /// Builds and validates every grid point of `base` with the axes applied (nothing is run).
     pub fn new(base: &Source, axes: Vec<Axis>) -> Result<Sweep> {
+        // A key varied twice (in two --vary, or twice in one `K1+K2`) would be set by the last axis only.
+        let keys: Vec<&String> = axes.iter().flat_map(|a| &a.keys).collect();
+        if let Some(k) = keys
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| keys[..i].contains(k).then_some(k))
+        {
+            return Err(Error::Usage(format!(
+                "--vary: the key {k} is varied more than once; vary each key in one --vary (KEY=A,B,C lists any values)"
+            )));
+        }
         let grid = grid::product(&axes);
         let mut exps = Vec::with_capacity(grid.len());
         for idx in &grid {
