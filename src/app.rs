@@ -5,10 +5,12 @@ use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
 use crate::model::{CriticalPoint, Landscape};
+use crate::progress::duration;
 use crate::report::output::{self, Kind, Staging};
 use crate::report::{self, Report, Theory};
+use crate::setup::resources::LONG_PATH_STEPS;
 use crate::setup::schema::LandscapeConfig;
-use crate::setup::{Experiment, Source};
+use crate::setup::{Experiment, Resources, Source};
 use crate::shard::{self, Merged, ShardId};
 use crate::sweep::{Axis, Sweep, SweepTable};
 use serde::Serialize;
@@ -82,16 +84,18 @@ fn source(c: &Common) -> Result<Source> {
 }
 
 fn run_default() -> Result<()> {
+    let t0 = std::time::Instant::now();
     let src = Source::parse("<embedded default model>", DEFAULT_MODEL)?;
     let exp = Experiment::load(&src)?;
     let dir = PathBuf::from("output").join(&exp.name);
     // The default job replaces its own earlier output (only a folder samsde wrote; see `report::output`).
     let figs = run_into(&exp, &dir, 0, true)?;
-    print_done(&dir, &figs);
+    print_done(&dir, &figs, t0);
     Ok(())
 }
 
 fn run_model(c: &Common) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let src = source(c)?;
     let exp = Experiment::load(&src)?;
     if let Some(id) = c.shard {
@@ -110,7 +114,7 @@ fn run_model(c: &Common) -> Result<()> {
     }
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
     let figs = run_into(&exp, &dir, c.threads, c.force)?;
-    print_done(&dir, &figs);
+    print_done(&dir, &figs, t0);
     Ok(())
 }
 
@@ -119,7 +123,7 @@ fn shard_dir(name: &str, id: ShardId) -> PathBuf {
     PathBuf::from("output").join(name).join("shards").join(id.k.to_string())
 }
 
-fn print_done(dir: &Path, figs: &[PathBuf]) {
+fn print_done(dir: &Path, figs: &[PathBuf], t0: std::time::Instant) {
     println!("results: {}", dir.display());
     println!("  summary.json, moments.csv, exit_times.csv, basins.csv, paths.csv, config.resolved.toml");
     if figs.is_empty() {
@@ -130,12 +134,41 @@ fn print_done(dir: &Path, figs: &[PathBuf]) {
             println!("  {}", f.display());
         }
     }
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
+}
+
+/// The worker threads a pool of `threads` gets (0: rayon's default, all cores).
+fn pool_threads(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
+/// Refuses (exit status 2) a run that would not fit in memory; announces one that will take long.
+fn check_cost(r: &Resources, total_path_steps: f64, what: &str) -> Result<()> {
+    r.check_memory()?;
+    if total_path_steps >= LONG_PATH_STEPS {
+        eprintln!(
+            "samsde: {what}: {total_path_steps:.1e} path-steps ({}); this takes a while{}",
+            r.describe(),
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                " (the bar shows the remaining time)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Runs `exp` and writes its output folder `dir` (results, resolved configuration, figures); returns the
 /// figures rendered. The folder is checked and its temporary folder created before the run starts
 /// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
 fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
+    let cost = exp.resources(pool_threads(threads));
+    check_cost(&cost, cost.path_steps, "this run")?;
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let report = report::run(exp, threads, true)?;
     print_run_warnings(&report);
@@ -171,6 +204,7 @@ fn inside(dir: &Path, out: &Path) -> bool {
 /// the output folder as `run` / `sweep` writes it. An OUT that holds the shard folders (the layout of `samsde
 /// submit`) keeps its subfolders and receives the result files.
 fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
+    let t0 = std::time::Instant::now();
     if let Ok(o) = out.canonicalize()
         && dirs.iter().any(|d| d.canonicalize().is_ok_and(|d| d == o))
     {
@@ -211,7 +245,7 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
         Merged::Run { report, .. } => {
             let n = report.summary.sharding.as_ref().map_or(0, |s| s.shards);
             println!("merged {n} shards of {} paths", report.summary.paths);
-            print_done(out, &figs);
+            print_done(out, &figs, t0);
         }
         Merged::Sweep { table } => {
             let n = table.sharding.as_ref().map_or(0, |s| s.shards);
@@ -221,6 +255,7 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
                 out.display()
             );
             print_sweep_files(&figs);
+            println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
         }
     }
     Ok(())
@@ -351,6 +386,7 @@ fn submit(s: &Submit) -> Result<()> {
 }
 
 fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let base = source(c)?;
     // Every point is validated before anything is run or written.
     let sw = Sweep::new(&base, axes)?;
@@ -374,6 +410,9 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
         println!("  merge all {} shard folders with: samsde merge DIR… --out OUT", id.n);
         return Ok(());
     }
+    if let Some((worst, total)) = sw.resources(pool_threads(c.threads)) {
+        check_cost(&worst, total, &format!("this sweep of {} points", sw.points()))?;
+    }
     let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
     let figs = write_sweep_files(&table, staging.path())?;
@@ -381,6 +420,7 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
     staging.commit()?;
     println!("sweep of {} points: {}", sw.points(), dir.display());
     print_sweep_files(&figs);
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
     Ok(())
 }
 
@@ -529,15 +569,15 @@ fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
     staging.commit()?;
     let rows: Vec<&crate::paper::Row> = done.sections.iter().flat_map(|s| &s.rows).collect();
     println!(
-        "{}/{} checks agree with the paper ({:.1} s)",
+        "{}/{} checks agree with the paper",
         rows.iter().filter(|r| r.agree).count(),
         rows.len(),
-        t0.elapsed().as_secs_f64()
     );
     println!("report: {}", report.display());
     println!("figures:");
     for f in &figures {
         println!("  {}", f.display());
     }
+    println!("wall time: {}", duration(t0.elapsed().as_secs_f64()));
     Ok(())
 }

@@ -41,11 +41,11 @@ pub struct Common {
     /// Override ensemble.paths.
     #[arg(long)]
     pub paths: Option<u64>,
-    /// Override ensemble.seed.
-    #[arg(long)]
+    /// Override ensemble.seed (0 to 18446744073709551615).
+    #[arg(long, allow_hyphen_values = true, value_parser = seed)]
     pub seed: Option<u64>,
-    /// Worker threads (0: all cores). Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (0: all cores; at most 8 per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = threads)]
     pub threads: usize,
     /// Override any key by its dotted path, e.g. dynamics.SAM.rho=0.1, solver.dt=1e-3 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -198,8 +198,8 @@ Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion,
         /// Fewer paths and coarser grids (under a minute on 2 cores).
         #[arg(long)]
         quick: bool,
-        /// Worker threads (0: all cores).
-        #[arg(long, default_value_t = 0)]
+        /// Worker threads (0: all cores; at most 8 per core).
+        #[arg(long, default_value_t = 0, value_parser = threads)]
         threads: usize,
     },
     /// Re-render the figures of an output folder (a run, or a sweep with sweep.json) from its saved data.
@@ -249,5 +249,36 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("expected a whole number ≥ 1 (got {s})")),
+    }
+}
+
+/// `--seed`: every u64; a negative number gets a plain message.
+fn seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    t.parse::<u64>().map_err(|_| {
+        if t.starts_with('-') {
+            format!(
+                "a seed is a whole number from 0 to {}; negative seeds are not accepted",
+                u64::MAX
+            )
+        } else {
+            format!("a seed is a whole number from 0 to {} (got {s})", u64::MAX)
+        }
+    })
+}
+
+/// Worker threads allowed per core: more only adds memory (each thread runs its own blocks) and switching.
+pub const THREADS_PER_CORE: usize = 8;
+
+/// `--threads`: 0 (all cores) up to [`THREADS_PER_CORE`] × the cores of this machine.
+fn threads(s: &str) -> Result<usize, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = THREADS_PER_CORE * cores;
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(format!(
+            "expected 0 (all cores) or a whole number up to {max} ({THREADS_PER_CORE} × the {cores} cores of this \
+             machine), got {s}"
+        )),
     }
 }

@@ -8,9 +8,9 @@
 //! → [`solver`] → [`stepper`] (steppers and the per-step lane loop) → [`ensemble`] (runner, observers) →
 //! [`stats`] (the observers' accumulators) → [`ams`] (rare events by adaptive multilevel splitting) →
 //! [`setup`] (model file → validated experiment) → [`report`] → [`sweep`] / [`plot`] → [`paper`] → [`app`];
-//! [`theory`] (closed forms) and the leaf helpers [`error`], [`linalg`], [`special`], [`brownian`], [`npy`] are
-//! used throughout. One `samsde run`: model file → `setup::Source` → `setup::Experiment` → `ensemble::run` with
-//! the observers of `stats` → `report::Report` → files and figures.
+//! [`theory`] (closed forms) and the leaf helpers [`error`], [`linalg`], [`special`], [`brownian`], [`npy`],
+//! [`progress`] are used throughout. One `samsde run`: model file → `setup::Source` → `setup::Experiment` →
+//! `ensemble::run` with the observers of `stats` → `report::Report` → files and figures.
 #![deny(missing_docs)]
 // Index loops mirror the equations (b[i] = −(g[i] + c·v[i])) and keep the hot loop allocation-free.
 #![allow(clippy::needless_range_loop)]
@@ -19,6 +19,7 @@ pub mod brownian;
 pub mod error;
 pub mod linalg;
 pub mod npy;
+pub mod progress;
 pub mod special;
 
 pub mod ams;

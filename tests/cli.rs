@@ -95,8 +95,10 @@ fn run_writes_the_pinned_schema() {
             "threads",
             "wall_seconds",
             "landscape",
+            "landscape_parameters",
             "variables",
             "noise",
+            "noise_parameters",
             "saddle",
             "saddle_eigenvalues",
             "t_end",
@@ -104,6 +106,15 @@ fn run_writes_the_pinned_schema() {
             "dynamics",
             "warnings"
         ])
+    );
+    // The model file's [landscape] and [noise] as fields, defaults filled, only the keys of the noise kind.
+    assert_eq!(
+        s["landscape_parameters"],
+        serde_json::json!({"kind": "quadratic", "hessian": [[1.0, 0.0], [0.0, -0.5]], "center": [0.0, 0.0]})
+    );
+    assert_eq!(
+        s["noise_parameters"],
+        serde_json::json!({"kind": "isotropic", "batch_size": 1.0, "sigma": 1.0})
     );
     let d0 = &s["dynamics"][0];
     assert_eq!(
@@ -236,6 +247,61 @@ fn resolved(dir: &Path) -> toml::Table {
     toml::from_str(&std::fs::read_to_string(dir.join("config.resolved.toml")).expect("resolved")).expect("toml")
 }
 
+/// summary.json records the landscape and noise parameters as fields: every noise kind carries its own keys
+/// (and no other kind's) with the values of the model file or `--set`, defaults filled in (δ of `hessian`, Σ₁ =
+/// σ₁² I of `linear`, the double well's depth), so a notebook need not parse the `noise` prose.
+#[test]
+fn summary_records_the_landscape_and_noise_parameters() {
+    let d = scratch("cli-parameters");
+    let quadratic = model(&d, SMALL);
+    let well = d.join("well.toml");
+    std::fs::write(
+        &well,
+        SMALL.replace(
+            "kind = \"quadratic\"\nhessian = [[1.0, 0.0], [0.0, -0.5]]",
+            "kind = \"double_well\"",
+        ),
+    )
+    .expect("write model");
+    let cases: [(&Path, &[&str], Value, Value); 3] = [
+        (
+            &quadratic,
+            &["noise.kind=hessian", "noise.scale=2.5", "noise.batch_size=4"],
+            serde_json::json!({"kind": "quadratic", "hessian": [[1.0, 0.0], [0.0, -0.5]], "center": [0.0, 0.0]}),
+            serde_json::json!({"kind": "hessian", "batch_size": 4.0, "scale": 2.5, "delta": 1e-3}),
+        ),
+        (
+            &quadratic,
+            &[
+                "noise.kind=linear",
+                "noise.sigma=0.5",
+                "landscape.center=[0.25, -0.5]",
+                "ensemble.x0=[0.5, -0.49]",
+            ],
+            serde_json::json!({"kind": "quadratic", "hessian": [[1.0, 0.0], [0.0, -0.5]], "center": [0.25, -0.5]}),
+            serde_json::json!({"kind": "linear", "batch_size": 1.0, "covariance": [[0.25, 0.0], [0.0, 0.25]]}),
+        ),
+        (
+            &well,
+            &["noise.sigma=0.3"],
+            serde_json::json!({"kind": "double_well", "a": 1.0}),
+            serde_json::json!({"kind": "isotropic", "batch_size": 1.0, "sigma": 0.3}),
+        ),
+    ];
+    for (i, (m, sets, landscape, noise)) in cases.iter().enumerate() {
+        let out = d.join(format!("out{i}"));
+        let mut cmd = bin();
+        cmd.arg("run").arg(m).arg("--out").arg(&out).args(["--paths", "32"]);
+        for s in *sets {
+            cmd.args(["--set", s]);
+        }
+        cmd.assert().success();
+        let s = summary(&out);
+        assert_eq!(&s["landscape_parameters"], landscape, "{sets:?}");
+        assert_eq!(&s["noise_parameters"], noise, "{sets:?}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
 #[test]
 fn set_changes_exactly_the_named_keys() {
     let d = scratch("cli-set");

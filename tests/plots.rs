@@ -209,6 +209,8 @@ fn synthetic_report() -> Report {
             landscape: "quadratic".into(),
             variables: vec!["x".into(), "y".into()],
             noise: "isotropic".into(),
+            landscape_parameters: None,
+            noise_parameters: None,
             saddle: vec![0.0, 0.0],
             saddle_eigenvalues: vec![-1.0, 1.0],
             t_end: 2.0,

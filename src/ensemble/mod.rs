@@ -22,6 +22,7 @@ pub use crate::stepper::{PathJob, PathRecord, Plan, Schedule};
 pub use merge::{Merge, Piece, TreeFold};
 pub use observer::{Observer, PathView};
 
+use crate::progress::{NoTick, Progress, Tick};
 use crate::stepper::Stepper;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -68,7 +69,8 @@ pub fn run<O: Observer>(
 /// Runs only the blocks `blocks` (block b holds paths b·[`BLOCK`] .. (b+1)·[`BLOCK`], clamped to
 /// `ens.paths`), folded in index order by a [`TreeFold`] and finished. For a shard of a run use
 /// [`run_pieces`], whose result merges bit for bit; merging finished ranges with [`Merge::merge`] equals the
-/// whole run only up to rounding. An empty range gives empty observers.
+/// whole run only up to rounding. An empty range gives empty observers. With `ens.progress`, a bar on stderr
+/// (on a terminal only).
 pub fn run_range<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
@@ -77,7 +79,22 @@ pub fn run_range<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
 ) -> Vec<O> {
-    fold_range(ens, entries, plan, t_end, fresh, blocks)
+    with_bar(ens, &blocks, |tick| {
+        run_range_ticking(ens, entries, plan, t_end, fresh, blocks.clone(), tick)
+    })
+}
+
+/// [`run_range`] reporting each finished block to `tick` (from the worker that ran it) instead of drawing.
+pub fn run_range_ticking<O: Observer>(
+    ens: &Ensemble,
+    entries: &[Entry],
+    plan: &Plan,
+    t_end: f64,
+    fresh: &(dyn Fn(usize) -> O + Sync),
+    blocks: Range<u64>,
+    tick: &dyn Tick,
+) -> Vec<O> {
+    fold_range(ens, entries, plan, t_end, fresh, blocks, tick)
         .finish()
         .unwrap_or_else(|| (0..entries.len()).map(fresh).collect())
 }
@@ -85,7 +102,7 @@ pub fn run_range<O: Observer>(
 /// Runs the blocks `blocks` of a shard and returns its unfinished fold: the aligned subtrees of the whole
 /// run's merge tree that the range covers ([`TreeFold::into_pieces`]). The pieces of the shards of any
 /// contiguous partition, pushed in block order into one [`TreeFold`] ([`TreeFold::push_piece`]), finish to
-/// exactly what [`run`] returns.
+/// exactly what [`run`] returns. With `ens.progress`, a bar on stderr (on a terminal only).
 pub fn run_pieces<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
@@ -94,7 +111,21 @@ pub fn run_pieces<O: Observer>(
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
 ) -> Vec<Piece<Vec<O>>> {
-    fold_range(ens, entries, plan, t_end, fresh, blocks).into_pieces()
+    with_bar(ens, &blocks, |tick| {
+        fold_range(ens, entries, plan, t_end, fresh, blocks.clone(), tick).into_pieces()
+    })
+}
+
+/// Runs `f` with a bar over the paths of `blocks` if `ens.progress` (drawn on a terminal only, left visible),
+/// else with no progress report.
+fn with_bar<T>(ens: &Ensemble, blocks: &Range<u64>, f: impl FnOnce(&dyn Tick) -> T) -> T {
+    if !ens.progress {
+        return f(&NoTick);
+    }
+    let bar = Progress::stderr(paths_in(ens.paths, blocks), "paths");
+    let out = f(&bar);
+    bar.finish();
+    out
 }
 
 /// Blocks `0..blocks` split into `n` contiguous ranges as equal as possible; the range of shard `k`
@@ -104,7 +135,40 @@ pub fn shard_blocks(blocks: u64, k: u64, n: u64) -> Range<u64> {
     at(k)..at(k + 1)
 }
 
-/// Runs `blocks` in waves on the current pool and folds them from the range's first block.
+/// The number of paths in `blocks` of a run of `paths` paths.
+pub fn paths_in(paths: u64, blocks: &Range<u64>) -> u64 {
+    let nblocks = paths.div_ceil(BLOCK);
+    let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
+    (last.saturating_mul(BLOCK))
+        .min(paths)
+        .saturating_sub(first.saturating_mul(BLOCK))
+}
+
+/// Blocks in flight at once for `entries` under `plan` on `threads` workers: enough to keep every thread busy
+/// and amortise the per-wave join, few enough that the wave's accumulators stay within `WAVE_BYTES` (but at
+/// least two per thread). It does not affect the results (merging is by block index).
+pub fn wave_blocks(entries: &[Entry], plan: &Plan, threads: u64) -> u64 {
+    let bytes = block_observer_bytes(entries, plan);
+    (WAVE_BYTES / bytes.max(1)).clamp(2 * threads, 64 * threads)
+}
+
+/// An estimate of the bytes of one block's observers (the standard set: moments per snapshot, paired
+/// differences, exit-time histogram, basin counts).
+pub fn block_observer_bytes(entries: &[Entry], plan: &Plan) -> u64 {
+    let d = plan.start.len() as u64;
+    let snaps = entries.first().map_or(1, |e| e.schedule.snapshot_steps.len()) as u64;
+    8 * (entries.len() as u64) * (snaps * (d * d + d + 16) + 512) + 1
+}
+
+/// The bytes of one block's path records while it runs: every dynamics' 256 records with their snapshots.
+pub fn block_record_bytes(entries: &[Entry], plan: &Plan) -> u64 {
+    let d = plan.start.len() as u64;
+    let snaps = entries.first().map_or(1, |e| e.schedule.snapshot_steps.len()) as u64;
+    (entries.len() as u64) * BLOCK * (snaps * (8 * d + 1) + 8 * d + 160)
+}
+
+/// Runs `blocks` in waves on the current pool, telling `tick` of every finished block, and folds them from
+/// the range's first block.
 fn fold_range<O: Observer>(
     ens: &Ensemble,
     entries: &[Entry],
@@ -112,44 +176,27 @@ fn fold_range<O: Observer>(
     t_end: f64,
     fresh: &(dyn Fn(usize) -> O + Sync),
     blocks: Range<u64>,
+    tick: &dyn Tick,
 ) -> TreeFold<Vec<O>> {
     let nblocks = ens.paths.div_ceil(BLOCK);
     let (first, last) = (blocks.start.min(nblocks), blocks.end.min(nblocks));
-    // Blocks in flight: enough to keep every thread busy and amortise the per-wave join, few enough that the
-    // wave's accumulators stay within WAVE_BYTES. It does not affect the results (merging is by block index).
-    let d = plan.start.len() as u64;
-    let snaps = entries.first().map_or(1, |e| e.schedule.snapshot_steps.len()) as u64;
-    let block_bytes = 8 * (entries.len() as u64) * snaps * (d * d + d + 8) + 1;
-    let threads = rayon::current_num_threads() as u64;
-    let wave = (WAVE_BYTES / block_bytes).clamp(2 * threads, 64 * threads);
-    let bar = if ens.progress {
-        let pb = indicatif::ProgressBar::new(((last * BLOCK).min(ens.paths)).saturating_sub(first * BLOCK));
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} paths  {elapsed_precise} (eta {eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(pb)
-    } else {
-        None
-    };
+    let wave = wave_blocks(entries, plan, rayon::current_num_threads() as u64);
     let mut fold = TreeFold::starting_at(first);
     let mut start = first;
     while start < last {
         let end = (start + wave).min(last);
         let results: Vec<Vec<O>> = (start..end)
             .into_par_iter()
-            .map(|b| run_block(b, ens, entries, plan, t_end, fresh))
+            .map(|b| {
+                let r = run_block(b, ens, entries, plan, t_end, fresh);
+                tick.advance(paths_in(ens.paths, &(b..b + 1)));
+                r
+            })
             .collect();
         for r in results {
             fold.push(r);
         }
-        if let Some(pb) = &bar {
-            pb.set_position((end * BLOCK).min(ens.paths) - first * BLOCK);
-        }
         start = end;
-    }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
     }
     fold
 }

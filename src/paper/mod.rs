@@ -28,6 +28,7 @@ pub mod thm1;
 pub mod thm2;
 
 use crate::error::{Error, Result};
+use crate::progress::{Progress, Tick};
 use crate::report::{Report, output};
 use crate::setup::{Experiment, Source, build};
 use crate::stepper::Stepper;
@@ -252,19 +253,24 @@ pub fn run(opt: &Options) -> Result<Outcome> {
         ("O12", batch::run),
     ];
     let mut sections = Vec::new();
+    // On a terminal a bar over the claims, with a line per finished claim above it; otherwise silent.
+    let bar = Progress::stderr(claims.len() as u64, "claims");
     for (id, f) in claims {
         let t0 = Instant::now();
-        eprintln!("paper: {id} …");
+        bar.set_message(&format!("{id} …"));
         let mut s = f(opt, &figs)?;
         s.seconds = t0.elapsed().as_secs_f64();
-        eprintln!(
+        bar.println(&format!(
             "paper: {id} done in {:.1} s ({}/{} rows agree)",
             s.seconds,
             s.rows.iter().filter(|r| r.agree).count(),
             s.rows.len()
-        );
+        ));
+        bar.advance(1);
         sections.push(s);
     }
+    bar.set_message("");
+    bar.finish();
     let report = out.join("REPORT.md");
     output::write_file(&report, &report::markdown(opt, &sections))?;
     let figures = sections.iter().flat_map(|s| s.figures.clone()).collect();

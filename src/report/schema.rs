@@ -5,6 +5,7 @@
 //! `basins.csv` ([`BasinRow`]), `paths.csv` ([`PathRow`]); [`Report`] is all of them.
 
 use crate::model::Region;
+use crate::setup::schema::{LandscapeConfig, NoiseParameters};
 use crate::stats::{BasinEstimate, ExitEstimate};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,14 @@ pub struct Summary {
     pub variables: Vec<String>,
     /// Noise model, described.
     pub noise: String,
+    /// The `[landscape]` parameters, tagged by `kind`, every default filled (e.g. `hessian` and `center` of a
+    /// quadratic). Absent from summaries written before samsde recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landscape_parameters: Option<LandscapeConfig>,
+    /// The noise model's parameters: `kind`, `batch_size` and the keys of that kind (`sigma`; `scale`,
+    /// `delta`; `replacement`; `covariance` Σ₁). Absent from summaries written before samsde recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_parameters: Option<NoiseParameters>,
     /// The saddle d the analysis is centred on.
     pub saddle: Vec<f64>,
     /// Eigenvalues of ∇²f(d), ascending.

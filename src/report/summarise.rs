@@ -7,7 +7,7 @@ use super::schema::{
 };
 use super::theory;
 use crate::ams::Estimator;
-use crate::setup::{AmsOutcome, DynamicsKind, Experiment, Observations};
+use crate::setup::{AmsOutcome, DynamicsKind, Experiment, Observations, model};
 use crate::stats::DynamicsStats;
 use crate::stats::ExitEstimate;
 
@@ -272,6 +272,8 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             landscape: l.name().into(),
             variables: l.variable_names(),
             noise: exp.model.noise().describe(),
+            landscape_parameters: Some(exp.resolved().landscape.clone()),
+            noise_parameters: Some(model::noise_parameters(&exp.resolved().noise, l.dim())),
             saddle: exp.saddle.x.clone(),
             saddle_eigenvalues: exp.saddle.eigenvalues.clone(),
             t_end: exp.t_end,

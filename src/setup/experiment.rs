@@ -6,7 +6,7 @@
 //! observations into a report is the report module's job.
 
 use super::build::{DEFAULT_EPSILON, DynamicsKind, DynamicsSpec, build, dnsam_epsilon};
-use super::model::{self, default_hessian};
+use super::model::{self, landscape_filled};
 use super::rare::AmsPlan;
 use super::schema::{Config, ExitConfig, ExitEstimator, LandscapeConfig, SaddleConfig, Start};
 use super::source::Source;
@@ -120,7 +120,7 @@ impl Experiment {
         let mut warnings = Vec::new();
         let solver = solver(src, &c, &mut warnings)?;
         c.solver.dt = solver.dt;
-        ensemble_and_output(src, &c)?;
+        ensemble_and_output(src, &mut c, &mut warnings)?;
         let saddle = saddle(src, &c, l)?;
         if saddle.kind == CriticalKind::Minimum {
             warnings.push(format!(
@@ -180,11 +180,7 @@ impl Experiment {
             guess: None,
         };
         c.basins.points = Some(plan.basins.clone());
-        if let LandscapeConfig::Quadratic { hessian, .. } = &mut c.landscape
-            && hessian.is_none()
-        {
-            *hessian = Some(default_hessian());
-        }
+        c.landscape = landscape_filled(&c.landscape);
         Ok(Experiment {
             file: src.file.clone(),
             name: c.name.clone(),
@@ -264,9 +260,24 @@ fn solver(src: &Source, c: &Config, warnings: &mut Vec<String>) -> Result<Solver
     })
 }
 
-/// `[ensemble]` and `[output]` numbers.
-fn ensemble_and_output(src: &Source, c: &Config) -> Result<()> {
-    let e = &c.ensemble;
+/// Whether `key` is given in the model file or by `--set`.
+fn given(src: &Source, key: &str) -> bool {
+    let mut t = Some(&src.table);
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        match t.and_then(|t| t.get(*p)) {
+            Some(toml::Value::Table(inner)) => t = Some(inner),
+            Some(_) => return i + 1 == parts.len(),
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `[ensemble]` and `[output]` numbers; `output.sample_paths` beyond the paths is lowered to them (with a
+/// warning when the value was given).
+fn ensemble_and_output(src: &Source, c: &mut Config, warnings: &mut Vec<String>) -> Result<()> {
+    let e = c.ensemble.clone();
     if e.paths == 0 {
         return Err(src.error(
             Some("ensemble.paths"),
@@ -288,6 +299,15 @@ fn ensemble_and_output(src: &Source, c: &Config) -> Result<()> {
             &format!("invalid value {}", c.output.snapshots),
             "need at least 2 snapshots (t = 0 and t_end)",
         ));
+    }
+    if c.output.sample_paths > e.paths {
+        if given(src, "output.sample_paths") {
+            warnings.push(format!(
+                "output.sample_paths = {} exceeds ensemble.paths = {}; storing all {} paths",
+                c.output.sample_paths, e.paths, e.paths
+            ));
+        }
+        c.output.sample_paths = e.paths;
     }
     Ok(())
 }
@@ -404,15 +424,15 @@ fn dynamics(
                 "give every [[dynamics]] entry a distinct label",
             ));
         }
-        if let Some(c) = dy
-            .label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-        {
+        if !label_ok(&dy.label) {
             return Err(src.error(
                 Some(&format!("{prefix}.label")),
-                &format!("label \"{}\" contains {c:?}", dy.label),
-                "use letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=…)",
+                &format!(
+                    "label {:?} has a character other than A–Z, a–z, 0–9, '_' or '-'",
+                    dy.label
+                ),
+                "use ASCII letters, digits, '_' or '-' (labels address entries in --set dynamics.LABEL.key=… \
+                 and head CSV columns)",
             ));
         }
         let mut eps_note = None;
@@ -444,6 +464,23 @@ fn dynamics(
             epsilon,
         };
         let built = build(&spec, model, solver, &saddle.x, &prefix).map_err(|e| src.locate(e))?;
+        // Steps of this dynamics (its own dt: a discrete optimizer steps with η); checked before counting.
+        let ratio = c.solver.t_end / built.dt;
+        if ratio > MAX_STEPS {
+            let key = if built.dt == solver.dt {
+                "solver.dt".to_string()
+            } else {
+                format!("{prefix}.lr")
+            };
+            return Err(src.error(
+                Some(&key),
+                &format!(
+                    "t_end / dt = {:e} / {:e} = {ratio:.3e} steps, more than 2⁵³ (the step count must be exact)",
+                    c.solver.t_end, built.dt
+                ),
+                "use a larger step or a shorter solver.t_end",
+            ));
+        }
         let mut notes = built.notes;
         notes.extend(eps_note);
         let (steps, t_last) = Schedule::whole_steps(built.dt, c.solver.t_end);
@@ -492,6 +529,17 @@ fn dynamics(
         })
         .collect();
     Ok((entries, meta))
+}
+
+/// The most steps a dynamics may take: 2⁵³, beyond which step indices and times kΔt are not exact in f64.
+pub const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
+
+/// A label: one or more ASCII letters, digits, '_' or '-' (the character set the error message promises).
+pub fn label_ok(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! `model/landscape/`, one variant of [`LandscapeConfig`] and one arm in [`landscape`]; a new noise model one
 //! variant of [`NoiseKind`] and one arm in [`noise`].
 
-use super::schema::{LandscapeConfig, NoiseConfig, NoiseKind};
+use super::schema::{LandscapeConfig, NoiseConfig, NoiseKind, NoiseParameters};
 use super::source::Source;
 use crate::error::Result;
 use crate::model::landscape::{Beale, DoubleWell, Expression, Landscape, MonkeySaddle, Quadratic, ToyNetwork};
@@ -15,10 +15,82 @@ pub fn default_hessian() -> Vec<Vec<f64>> {
     vec![vec![1.0, 0.0], vec![0.0, -0.5]]
 }
 
+/// `[landscape]` with every default filled in (the one place the landscapes' defaults live): the quadratic's
+/// Hessian and centre (the origin, one coordinate per row of H), the double well's depth `a` = 1, the toy
+/// network's `samples` = 64, `teacher` = 1 and `seed` = 0, the expression's `variables` = ["x", "y"]. What
+/// `config.resolved.toml` and summary.json's `landscape_parameters` hold.
+pub fn landscape_filled(c: &LandscapeConfig) -> LandscapeConfig {
+    match c.clone() {
+        LandscapeConfig::Quadratic { hessian, center } => {
+            let h = hessian.unwrap_or_else(default_hessian);
+            let center = center.unwrap_or_else(|| vec![0.0; h.len()]);
+            LandscapeConfig::Quadratic {
+                hessian: Some(h),
+                center: Some(center),
+            }
+        }
+        LandscapeConfig::DoubleWell { a } => LandscapeConfig::DoubleWell {
+            a: Some(a.unwrap_or(1.0)),
+        },
+        LandscapeConfig::ToyNetwork { samples, teacher, seed } => LandscapeConfig::ToyNetwork {
+            samples: Some(samples.unwrap_or(64)),
+            teacher: Some(teacher.unwrap_or(1.0)),
+            seed: Some(seed.unwrap_or(0)),
+        },
+        LandscapeConfig::Expression { formula, variables } => LandscapeConfig::Expression {
+            formula,
+            variables: Some(variables.unwrap_or_else(|| vec!["x".into(), "y".into()])),
+        },
+        other => other,
+    }
+}
+
+/// The parameters of the noise model `[noise]` describes on a `dim`-dimensional landscape: its kind, the
+/// batch size B and the keys of that kind only, with defaults filled (`linear`'s Σ₁ defaults to σ₁² I).
+/// summary.json's `noise_parameters`.
+pub fn noise_parameters(n: &NoiseConfig, dim: usize) -> NoiseParameters {
+    let batch_size = n.batch_size;
+    match n.kind {
+        NoiseKind::Isotropic => NoiseParameters::Isotropic {
+            batch_size,
+            sigma: n.sigma,
+        },
+        NoiseKind::Hessian => NoiseParameters::Hessian {
+            batch_size,
+            scale: n.scale,
+            delta: n.delta,
+        },
+        NoiseKind::FiniteSum => NoiseParameters::FiniteSum {
+            batch_size,
+            replacement: n.replacement,
+        },
+        NoiseKind::Linear => NoiseParameters::Linear {
+            batch_size,
+            covariance: linear_covariance(n, dim),
+        },
+    }
+}
+
+/// Σ₁ of `linear` noise: the given `covariance`, else σ₁² I.
+fn linear_covariance(n: &NoiseConfig, dim: usize) -> Vec<Vec<f64>> {
+    n.covariance.clone().unwrap_or_else(|| {
+        (0..dim)
+            .map(|i| (0..dim).map(|j| if i == j { n.sigma * n.sigma } else { 0.0 }).collect())
+            .collect()
+    })
+}
+
+/// A value [`landscape_filled`] has filled in.
+fn filled_value<T: Default>(v: Option<T>) -> T {
+    debug_assert!(v.is_some(), "landscape_filled fills every default");
+    v.unwrap_or_default()
+}
+
 /// Builds the landscape of a `[landscape]` section; errors are located in `src`.
 pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>> {
     let lift = |e| src.locate(e);
-    Ok(match c {
+    let filled = landscape_filled(c);
+    Ok(match &filled {
         LandscapeConfig::Quadratic { hessian, center } => {
             let h = hessian.clone().unwrap_or_else(default_hessian);
             if let Some(c) = center
@@ -34,10 +106,10 @@ pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>
         }
         LandscapeConfig::Beale {} => Arc::new(Beale),
         LandscapeConfig::MonkeySaddle {} => Arc::new(MonkeySaddle),
-        LandscapeConfig::DoubleWell { a } => Arc::new(DoubleWell::new(a.unwrap_or(1.0)).map_err(lift)?),
-        LandscapeConfig::ToyNetwork { samples, teacher, seed } => {
-            Arc::new(ToyNetwork::new(samples.unwrap_or(64), teacher.unwrap_or(1.0), seed.unwrap_or(0)).map_err(lift)?)
-        }
+        LandscapeConfig::DoubleWell { a } => Arc::new(DoubleWell::new(filled_value(*a)).map_err(lift)?),
+        LandscapeConfig::ToyNetwork { samples, teacher, seed } => Arc::new(
+            ToyNetwork::new(filled_value(*samples), filled_value(*teacher), filled_value(*seed)).map_err(lift)?,
+        ),
         LandscapeConfig::Expression { formula, variables } => {
             let Some(f) = formula else {
                 return Err(src.error(
@@ -46,8 +118,8 @@ pub fn landscape(src: &Source, c: &LandscapeConfig) -> Result<Arc<dyn Landscape>
                     "add e.g. formula = \"0.5*x^2 - 0.25*y^2\" and variables = [\"x\", \"y\"]",
                 ));
             };
-            let vars = variables.clone().unwrap_or_else(|| vec!["x".into(), "y".into()]);
-            Arc::new(Expression::new(f, &vars).map_err(lift)?)
+            let vars = variables.as_deref().unwrap_or_default();
+            Arc::new(Expression::new(f, vars).map_err(lift)?)
         }
     })
 }
@@ -88,12 +160,7 @@ pub fn noise(src: &Source, n: &NoiseConfig, landscape: &Arc<dyn Landscape>) -> R
         }
         NoiseKind::Linear => {
             let d = landscape.dim();
-            let cov = n.covariance.clone().unwrap_or_else(|| {
-                (0..d)
-                    .map(|i| (0..d).map(|j| if i == j { n.sigma * n.sigma } else { 0.0 }).collect())
-                    .collect()
-            });
-            Noise::linear(&cov, b, d).map_err(lift)
+            Noise::linear(&linear_covariance(n, d), b, d).map_err(lift)
         }
     }
 }

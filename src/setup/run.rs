@@ -5,6 +5,7 @@ use super::experiment::Experiment;
 use super::rare::{self, AmsOutcome};
 use crate::ensemble::{self, BLOCK, Ensemble, Piece, TreeFold};
 use crate::error::{Error, Result};
+use crate::progress::Tick;
 use crate::stats::DynamicsStats;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -47,6 +48,25 @@ impl Experiment {
         let ((stats, ams), threads, wall_seconds) = self.on_pool(threads, progress, |ens| {
             let stats = ensemble::run_range(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks);
             (stats, self.run_ams(progress))
+        })?;
+        Ok(Observations {
+            stats,
+            threads,
+            wall_seconds,
+            ams: ams?,
+        })
+    }
+
+    /// [`Experiment::run_blocks`] reporting each finished block to `tick` instead of drawing a bar (e.g. a
+    /// sweep's bar over all its points); the rare-event estimator, if any, runs quietly after the ensemble.
+    pub fn run_ticking(&self, threads: usize, blocks: Range<u64>, tick: &dyn Tick) -> Result<Observations> {
+        if blocks != (0..self.blocks()) {
+            self.check_shardable()?;
+        }
+        let fresh = |k: usize| self.fresh(k);
+        let ((stats, ams), threads, wall_seconds) = self.on_pool(threads, false, |ens| {
+            let stats = ensemble::run_range_ticking(ens, &self.entries, &self.plan, self.t_end, &fresh, blocks, tick);
+            (stats, self.run_ams(false))
         })?;
         Ok(Observations {
             stats,
@@ -126,7 +146,8 @@ impl Experiment {
     }
 
     /// Runs `f` on a local pool of `threads` workers (0: all cores); returns its result, the pool's thread
-    /// count and the wall-clock seconds.
+    /// count and the wall-clock seconds. Refuses (exit status 2) a run that would not fit in memory
+    /// ([`Experiment::resources`]).
     fn on_pool<T: Send>(
         &self,
         threads: usize,
@@ -137,6 +158,7 @@ impl Experiment {
             .num_threads(threads)
             .build()
             .map_err(|e| Error::Output(format!("cannot start the thread pool: {e}")))?;
+        self.resources(pool.current_num_threads()).check_memory()?;
         let ens = Ensemble {
             paths: self.paths,
             seed: self.seed,

@@ -147,6 +147,43 @@ impl Default for NoiseConfig {
     }
 }
 
+/// The parameters of a noise model as summary.json records them (`noise_parameters`): the kind, the batch
+/// size B and only the keys that kind uses, every default filled (see `setup::model::noise_parameters`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NoiseParameters {
+    /// N0: Σ_B = σ₁²/B · I.
+    Isotropic {
+        /// B.
+        batch_size: f64,
+        /// σ₁.
+        sigma: f64,
+    },
+    /// N1: Σ_B = (c/B)|H|_δ.
+    Hessian {
+        /// B.
+        batch_size: f64,
+        /// c.
+        scale: f64,
+        /// δ.
+        delta: f64,
+    },
+    /// N2: the covariance of the per-sample gradients of a finite sum over batches of B samples.
+    FiniteSum {
+        /// B.
+        batch_size: f64,
+        /// Batches drawn with replacement.
+        replacement: bool,
+    },
+    /// N3: Σ_B = Σ₁/B.
+    Linear {
+        /// B.
+        batch_size: f64,
+        /// Σ₁.
+        covariance: Vec<Vec<f64>>,
+    },
+}
+
 /// The gradient-noise models (math spec §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -262,7 +299,9 @@ impl Default for SolverConfig {
 pub struct EnsembleConfig {
     /// Number of paths ≥ 1. Default: 1000.
     pub paths: u64,
-    /// Master seed. Default: 0.
+    /// Master seed, any whole number from 0 to 2⁶⁴ − 1 (above 2⁶³ − 1, TOML's largest integer, write it as a
+    /// string: `seed = "18446744073709551615"`). Default: 0.
+    #[serde(with = "seed")]
     pub seed: u64,
     /// Start position.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -582,9 +621,11 @@ impl AmsSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
-    /// Snapshot times from 0 to T (≥ 2). Default: 101.
+    /// Snapshot times from 0 to T (≥ 2). Default: 101. More than the steps + 1 of the dynamics with the fewest
+    /// steps are lowered to that, with a warning.
     pub snapshots: usize,
-    /// Sample paths stored per dynamics in `paths.csv`. Default: 64.
+    /// Sample paths stored per dynamics in `paths.csv`. Default: 64. More than `ensemble.paths` are lowered
+    /// to it (with a warning when given).
     pub sample_paths: u64,
 }
 
@@ -594,5 +635,53 @@ impl Default for OutputConfig {
             snapshots: 101,
             sample_paths: 64,
         }
+    }
+}
+
+/// A seed in TOML: every u64. An integer up to 2⁶³ − 1 (TOML integers are signed 64-bit), or a string of
+/// digits for any u64; written back the same way. A negative number gets a plain message.
+pub mod seed {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    /// What a seed must be (the message of every seed error).
+    pub const EXPECTED: &str = "a seed is a whole number from 0 to 18446744073709551615";
+
+    /// Writes an integer when TOML can hold it, else a string.
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        if i64::try_from(*v).is_ok() {
+            s.serialize_u64(*v)
+        } else {
+            s.serialize_str(&v.to_string())
+        }
+    }
+
+    /// Reads an integer ≥ 0 or a string of digits.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        struct Seed;
+        impl Visitor<'_> for Seed {
+            type Value = u64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+                Ok(v)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+                u64::try_from(v).map_err(|_| E::custom(format!("{EXPECTED}; negative seeds ({v}) are not accepted")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+                let t = v.trim();
+                if t.starts_with('-') {
+                    return Err(E::custom(format!("{EXPECTED}; negative seeds ({t}) are not accepted")));
+                }
+                t.parse().map_err(|_| E::custom(format!("{EXPECTED} (got {v:?})")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+                Err(E::custom(format!("{EXPECTED} (got {v})")))
+            }
+        }
+        d.deserialize_any(Seed)
     }
 }

@@ -44,8 +44,7 @@ impl Source {
         })
     }
 
-    /// Reads and parses a model file. A file without a single key or section (empty, or only comments) is an
-    /// error: it would silently run the default job.
+    /// Reads and parses a model file; a file with no keys (empty, or only comments) is an error.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::Model {
@@ -57,13 +56,13 @@ impl Source {
         })?;
         let src = Self::parse(&file, &text)?;
         if src.table.is_empty() {
-            return Err(Error::Model {
-                file,
-                key: None,
-                line: None,
-                message: "the model file is empty (no key or section)".into(),
-                fix: "describe at least the landscape and one [[dynamics]] entry (copy models/default.toml); `samsde` with no arguments runs the default job".into(),
-            });
+            return Err(model_error(
+                &file,
+                None,
+                None,
+                "the model file is empty (no keys): an empty file is not a model",
+                "start from a shipped model, e.g. models/default.toml, or run `samsde` alone for the default job",
+            ));
         }
         Ok(src)
     }

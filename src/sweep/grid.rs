@@ -49,6 +49,9 @@ impl Axis {
             if n == 0 || !a.is_finite() || !b.is_finite() {
                 return Err(bad("COUNT must be ≥ 1 and the bounds finite"));
             }
+            if n > MAX_POINTS {
+                return Err(too_many(v, n));
+            }
             (0..n)
                 .map(|i| {
                     let t = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
@@ -56,6 +59,10 @@ impl Axis {
                 })
                 .collect()
         } else if parts.len() == 1 {
+            let n = spec.split(',').count();
+            if n > MAX_POINTS {
+                return Err(too_many(v, n));
+            }
             spec.split(',').map(|s| parse_value(s.trim())).collect()
         } else {
             return Err(bad("malformed grid"));
@@ -64,8 +71,54 @@ impl Axis {
         if keys.iter().any(String::is_empty) {
             return Err(bad("empty key"));
         }
+        if let Some(k) = repeated(keys.iter()) {
+            return Err(bad(&format!("the key {k} appears twice")));
+        }
         Ok(Axis { keys, values })
     }
+}
+
+/// The most grid points a sweep may have (each point is validated, run and kept in memory; split larger
+/// studies into several sweeps).
+pub const MAX_POINTS: usize = 10_000;
+
+fn too_many(v: &str, n: usize) -> Error {
+    Error::Usage(format!(
+        "--vary {}: {n} values; a sweep has at most {MAX_POINTS} grid points, split it into several sweeps",
+        v.chars().take(80).collect::<String>()
+    ))
+}
+
+/// The first key that occurs twice, if any.
+fn repeated<'a>(keys: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    let mut seen = std::collections::BTreeSet::new();
+    keys.into_iter().find(|k| !seen.insert(k.as_str()))
+}
+
+/// Checks a set of axes: no key varied twice (on one axis or across axes), at most [`MAX_POINTS`] grid points
+/// in their product. Usage errors (exit status 2).
+pub fn check(axes: &[Axis]) -> Result<usize> {
+    if let Some(k) = repeated(axes.iter().flat_map(|a| a.keys.iter())) {
+        return Err(Error::Usage(format!(
+            "--vary: the key {k} is varied twice; give each key in one --vary (KEY=A,B,C), or link keys with KEY1+KEY2"
+        )));
+    }
+    let mut n: usize = 1;
+    for a in axes {
+        n = n
+            .checked_mul(a.values.len())
+            .filter(|&n| n <= MAX_POINTS)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--vary: the grid has {} points; a sweep has at most {MAX_POINTS}, split it into several sweeps",
+                    axes.iter()
+                        .map(|a| a.values.len().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" × ")
+                ))
+            })?;
+    }
+    Ok(n)
 }
 
 /// A TOML value as written in the table (strings unquoted).

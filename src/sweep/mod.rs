@@ -8,9 +8,10 @@ pub mod table;
 pub use grid::{Axis, value_text};
 pub use table::{SeriesPoint, SweepDynamics, SweepNoise, SweepPoint, SweepTable};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::progress::Progress;
 use crate::report::{self, Report};
-use crate::setup::{Experiment, Source};
+use crate::setup::{Experiment, Resources, Source};
 
 /// A validated sweep: the cartesian product of the axes (last axis fastest), one experiment per point.
 pub struct Sweep {
@@ -21,18 +22,9 @@ pub struct Sweep {
 
 impl Sweep {
     /// Builds and validates every grid point of `base` with the axes applied (nothing is run).
+    /// The axes are checked first ([`grid::check`]: no key twice, at most [`grid::MAX_POINTS`] points).
     pub fn new(base: &Source, axes: Vec<Axis>) -> Result<Sweep> {
-        // A key varied twice (in two --vary, or twice in one `K1+K2`) would be set by the last axis only.
-        let keys: Vec<&String> = axes.iter().flat_map(|a| &a.keys).collect();
-        if let Some(k) = keys
-            .iter()
-            .enumerate()
-            .find_map(|(i, k)| keys[..i].contains(k).then_some(k))
-        {
-            return Err(Error::Usage(format!(
-                "--vary: the key {k} is varied more than once; vary each key in one --vary (KEY=A,B,C lists any values)"
-            )));
-        }
+        grid::check(&axes)?;
         let grid = grid::product(&axes);
         let mut exps = Vec::with_capacity(grid.len());
         for idx in &grid {
@@ -68,21 +60,56 @@ impl Sweep {
     }
 
     /// Runs every point on `threads` workers (0: all cores) and returns its report, in grid order; with
-    /// `progress`, a line per point on stderr.
+    /// `progress`, one bar over the whole sweep on stderr (a terminal only) naming the point being run and
+    /// its parameters, with the ETA of the sweep.
     pub fn run_reports(&self, threads: usize, progress: bool) -> Result<Vec<Report>> {
         let n = self.exps.len();
-        self.exps
+        let total = self.exps.iter().map(|e| e.paths).sum();
+        let bar = if progress {
+            Progress::stderr(total, "paths")
+        } else {
+            Progress::hidden(total, "paths")
+        };
+        let reports = self
+            .exps
             .iter()
             .enumerate()
             .map(|(p, exp)| {
-                let r = report::run(exp, threads, false)?;
-                report::print_warnings(&r, &format!("sweep point {}/{n}: ", p + 1));
-                if progress {
-                    eprintln!("sweep point {}/{n} done", p + 1);
+                bar.set_message(&format!("point {}/{n}: {}", p + 1, self.describe(p)));
+                let obs = exp.run_ticking(threads, 0..exp.blocks(), &bar)?;
+                let r = report::summarise(exp, &obs);
+                if bar.is_drawn() {
+                    // Above the bar, which stays below.
+                    for w in &r.summary.warnings {
+                        bar.println(&format!("warning: sweep point {}/{n}: {w}", p + 1));
+                    }
+                } else {
+                    report::print_warnings(&r, &format!("sweep point {}/{n}: ", p + 1));
                 }
                 Ok(r)
             })
-            .collect()
+            .collect::<Result<Vec<Report>>>()?;
+        bar.finish();
+        Ok(reports)
+    }
+
+    /// The parameters of grid point `p`: `key=value` per axis.
+    pub fn describe(&self, p: usize) -> String {
+        self.axes
+            .iter()
+            .zip(&self.grid[p])
+            .map(|(a, &i)| format!("{}={}", a.name(), value_text(&a.values[i])))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The cost of the sweep's most expensive point and the total path-steps of all points, on `threads`
+    /// workers.
+    pub fn resources(&self, threads: usize) -> Option<(Resources, f64)> {
+        let all: Vec<Resources> = self.exps.iter().map(|e| e.resources(threads)).collect();
+        let total = all.iter().map(|r| r.path_steps).sum();
+        let worst = all.into_iter().max_by(|a, b| a.bytes.total_cmp(&b.bytes))?;
+        Some((worst, total))
     }
 
     /// Runs every point and tabulates it.
