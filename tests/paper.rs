@@ -149,6 +149,10 @@ fn paper_quick_writes_report_with_the_expected_verdicts_and_png_figures() {
     let report_path = out.join("REPORT.md");
     assert!(report_path.is_file(), "no REPORT.md; stdout:\n{stdout}");
     assert!(stdout.contains("REPORT.md"), "the report path is printed:\n{stdout}");
+    assert!(
+        stdout.lines().last().is_some_and(|l| l.starts_with("wall time: ")),
+        "paper ends with the wall time:\n{stdout}"
+    );
     let report = std::fs::read_to_string(&report_path).unwrap();
     let sections = report.matches("\n## ").count();
     assert_eq!(sections, EXPECTED.len(), "sections of REPORT.md:\n{report}");
