@@ -139,6 +139,38 @@ const EXPECTED: &[(&str, &[(&str, &str)])] = &[
             ("O12 for the SDE: `sam`'s escape fraction crosses ½", "yes"),
         ],
     ),
+    (
+        "rare",
+        &[
+            (
+                "mini-batch SAM (S-SAM-mb) is trapped: its mean escape time grows over decades with B",
+                "yes",
+            ),
+            (
+                "mini-batch SAM (S-SAM-mb) is trapped: its mean escape time grows over decades with ρ",
+                "yes",
+            ),
+            (
+                "AMS reproduces the exact mean escape time of SGD, S-USAM and S-SAM-mb at every B",
+                "yes",
+            ),
+            (
+                "AMS reproduces the exact mean escape time of SGD, S-USAM and S-SAM-mb at every ρ",
+                "yes",
+            ),
+            (
+                "the Eyring–Kramers–Laplace asymptotic with position-dependent noise (O10)",
+                "yes",
+            ),
+            ("AMS on the SAM optimizer (A-SAM) agrees with brute force", "yes"),
+            ("the USAM optimizer (A-USAM) escapes when S-USAM says", "yes"),
+            (
+                "the mini-batch SAM SDE (S-SAM-mb, weak order 1 in η) follows the optimizer",
+                "yes",
+            ),
+            ("with ρ < 1/", "yes"),
+        ],
+    ),
 ];
 
 #[test]
@@ -191,7 +223,7 @@ fn paper_quick_writes_report_with_the_expected_verdicts_and_png_figures() {
         .filter(|l| l.ends_with(".png"))
         .map(PathBuf::from)
         .collect();
-    assert!(figs.len() >= 8, "expected the study's figures, got {figs:?}");
+    assert!(figs.len() >= 10, "expected the study's figures, got {figs:?}");
     for f in &figs {
         assert_figure(f);
     }
@@ -200,6 +232,8 @@ fn paper_quick_writes_report_with_the_expected_verdicts_and_png_figures() {
         "e1_grad_cos.png",
         "e1_wp.png",
         "e2_trajectories.png",
+        "rare_escape_batch.png",
+        "rare_escape_rho.png",
     ] {
         assert!(out.join("figures").join(name).is_file(), "missing {name}");
     }

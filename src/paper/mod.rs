@@ -12,6 +12,7 @@
 //! | [`escape`] | SAM escapes later than SGD: exit-time ratio vs ρ (O5, O7) | `escape_ratio.toml` |
 //! | [`momentum`] | momentum (O11): S-HB variance vs μ | `o11_momentum.toml` |
 //! | [`batch`] | batch size (O12): mini-batch SAM escape fraction vs σ_B | `o12_batch.toml` |
+//! | [`rare_escape`] | rare escapes: mean trapping time vs B and ρ over decades by AMS (O6, O10, O12) | `rare_escape.toml` |
 //!
 //! Claims only: every run goes through the library — a single run through [`Experiment`] and
 //! [`crate::report::run`], a parameter scan through [`crate::sweep::Sweep`], a discrete optimizer stepped by
@@ -23,6 +24,7 @@ pub mod e1_beale;
 pub mod e2_saddle;
 pub mod escape;
 pub mod momentum;
+pub mod rare_escape;
 pub mod report;
 pub mod thm1;
 pub mod thm2;
@@ -37,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The embedded model files of the study: (file name, text).
-pub const MODELS: [(&str, &str); 7] = [
+pub const MODELS: [(&str, &str); 8] = [
     ("e1_beale.toml", include_str!("../../models/paper/e1_beale.toml")),
     ("e2_saddle.toml", include_str!("../../models/paper/e2_saddle.toml")),
     (
@@ -54,6 +56,7 @@ pub const MODELS: [(&str, &str); 7] = [
         include_str!("../../models/paper/o11_momentum.toml"),
     ),
     ("o12_batch.toml", include_str!("../../models/paper/o12_batch.toml")),
+    ("rare_escape.toml", include_str!("../../models/paper/rare_escape.toml")),
 ];
 
 /// Run options.
@@ -243,7 +246,7 @@ pub fn run(opt: &Options) -> Result<Outcome> {
         output::write_file(&out.join("models").join(name), text)?;
     }
     type Claim = fn(&Options, &Path) -> Result<Section>;
-    let claims: [(&str, Claim); 7] = [
+    let claims: [(&str, Claim); 8] = [
         ("E1", e1_beale::run),
         ("E2", e2_saddle::run),
         ("Thm 1", thm1::run),
@@ -251,6 +254,7 @@ pub fn run(opt: &Options) -> Result<Outcome> {
         ("escape", escape::run),
         ("O11", momentum::run),
         ("O12", batch::run),
+        ("rare", rare_escape::run),
     ];
     let mut sections = Vec::new();
     // On a terminal a bar over the claims, with a line per finished claim above it; otherwise silent.

@@ -102,6 +102,8 @@ pub struct Figure {
     pub hlines: Vec<f64>,
     /// The series.
     pub series: Vec<Series>,
+    /// Draw y on a log₁₀ scale (values ≤ 0 are not drawn; ticks are labelled with the values). Default: false.
+    pub log_y: bool,
 }
 
 impl Default for Figure {
@@ -116,6 +118,30 @@ impl Default for Figure {
             vlines: Vec::new(),
             hlines: Vec::new(),
             series: Vec::new(),
+            log_y: false,
+        }
+    }
+}
+
+impl Figure {
+    /// The same figure with every y value (points, bar ends, horizontal lines, the fixed range) replaced by
+    /// its log₁₀ (NaN for values ≤ 0, which are then not drawn).
+    fn log10_y(&self) -> Figure {
+        let l = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
+        Figure {
+            y_range: self.y_range.map(|(a, b)| (l(a), l(b))),
+            hlines: self.hlines.iter().map(|&h| l(h)).collect(),
+            series: self
+                .series
+                .iter()
+                .map(|s| Series {
+                    points: s.points.iter().map(|&(x, y)| (x, l(y))).collect(),
+                    bars: s.bars.iter().map(|&(x, lo, hi)| (x, l(lo), l(hi))).collect(),
+                    ..s.clone()
+                })
+                .collect(),
+            log_y: false,
+            ..self.clone()
         }
     }
 }
@@ -123,6 +149,15 @@ impl Default for Figure {
 /// Renders `fig` as a 1200×800 PNG at `path`. Points outside a fixed range are dropped. The legend goes to
 /// the corner with the fewest points (and ends of measured error bars).
 pub fn render(fig: &Figure, path: &Path) -> Result<()> {
+    if fig.log_y {
+        draw(&fig.log10_y(), path, true)
+    } else {
+        draw(fig, path, false)
+    }
+}
+
+/// Draws `fig`; with `log_y` its y values are already log₁₀ and the ticks show 10^v.
+fn draw(fig: &Figure, path: &Path, log_y: bool) -> Result<()> {
     let xr = fig.x_range.map_or_else(
         || frame::linear(fig.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), fig.pad.0),
         frame::sane_linear,
@@ -155,7 +190,9 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
         .y_label_area_size(100)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
         .map_err(&e)?;
-    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
+    let fx = style::tick(xr.1 - xr.0);
+    let lin = style::tick(yr.1 - yr.0);
+    let fy = |v: &f64| if log_y { style::num(10f64.powf(*v)) } else { lin(v) };
     chart
         .configure_mesh()
         .x_desc(&fig.x_label)
@@ -291,4 +328,34 @@ pub fn render(fig: &Figure, path: &Path) -> Result<()> {
     }
     root.present().map_err(&e)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log-y figure is drawn as the linear figure of the log₁₀ values: points, bar ends, horizontal lines
+    /// and the fixed range all map, values ≤ 0 become NaN (not drawn), x and everything else are untouched.
+    #[test]
+    fn log_y_maps_every_y_value_to_its_log10() {
+        let fig = Figure {
+            y_range: Some((1e-2, 1e6)),
+            hlines: vec![1e3, 0.0],
+            series: vec![
+                Series::new("s", 0, Mark::Points, vec![(1.5, 1e5), (2.5, -1.0)]).with_bars(vec![(1.5, 1e4, 1e6)]),
+            ],
+            log_y: true,
+            ..Figure::default()
+        };
+        let l = fig.log10_y();
+        assert!(!l.log_y);
+        assert_eq!(l.y_range, Some((-2.0, 6.0)));
+        assert_eq!(l.hlines[0], 3.0);
+        assert!(l.hlines[1].is_nan());
+        let s = &l.series[0];
+        assert_eq!(s.points[0], (1.5, 5.0));
+        assert_eq!(s.points[1].0, 2.5);
+        assert!(s.points[1].1.is_nan());
+        assert_eq!(s.bars[0], (1.5, 4.0, 6.0));
+    }
 }

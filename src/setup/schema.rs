@@ -511,8 +511,8 @@ impl Default for BasinsConfig {
 /// has a default; the math and the measured accuracy of the defaults are in the docs of `crate::ams`.
 ///
 /// A = {ξ < a} is a small set around the start (the trap), excursions start on entering {ξ ≥ c} and end back
-/// in A or at the exit (ξ ≥ b, the boundary of the exit region). Exits are checked at step times (no
-/// Brownian-bridge correction).
+/// in A or at the exit (ξ ≥ b, the boundary of the exit region). Exits are detected as in the ensemble: at
+/// step times, plus the Brownian-bridge correction between steps when `[exit] bridge` is on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AmsSection {

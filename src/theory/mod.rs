@@ -13,10 +13,12 @@
 //! | [`first_passage`] | 1-D mean first-passage times and exit probabilities by quadrature | O5, O6, O7, O9, O10 |
 //! | [`restricted`] | restricted mean first-passage times E[min(τ, T)] by a backward-equation solve | O5 at horizon T |
 //! | [`kramers`] | Eyring–Kramers and Laplace escape-time asymptotics | O8, O9, O10 |
+//! | [`escape`] | escape times from the 1-D saddle for S-SGD1, S-USAM, S-SAM-mb: exact and asymptotic | O5, O6, O10, O12 |
 //! | [`attraction`] | deterministic and mini-batch attraction thresholds of USAM / SAM | O3, O4, O12, §4.3 |
 //! | [`momentum`] | S-HB / S-HB-od linear systems, growth rates, exact discrete heavy-ball moments | O11, §4.5 |
 
 pub mod attraction;
+pub mod escape;
 pub mod first_passage;
 pub mod kim;
 pub mod kramers;
