@@ -5,6 +5,7 @@ use crate::cli::{Cli, Command, Common};
 use crate::error::{Error, Result};
 use crate::model::critical::{self, find_all, grid_starts};
 use crate::model::{CriticalPoint, Landscape};
+use crate::plot::Format;
 use crate::progress::duration;
 use crate::report::output::{self, Kind, Staging};
 use crate::report::{self, Report, Theory};
@@ -33,9 +34,19 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         }) => saddles(&model, range, grid, json),
         Some(Command::Theory { model, set }) => theory(&model, &set),
-        Some(Command::Plot { dir }) => plot(&dir),
-        Some(Command::Paper { out, quick, threads }) => paper(out, quick, threads),
-        Some(Command::Merge { dirs, out, force }) => merge(&dirs, &out, force),
+        Some(Command::Plot { dir, format }) => plot(&dir, format),
+        Some(Command::Paper {
+            out,
+            quick,
+            threads,
+            format,
+        }) => paper(out, quick, threads, format),
+        Some(Command::Merge {
+            dirs,
+            out,
+            force,
+            format,
+        }) => merge(&dirs, &out, force, format),
         Some(Command::Submit {
             model,
             shards,
@@ -58,6 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 set,
                 force,
                 shard: None,
+                format: Format::Png,
             },
             shards,
             sbatch,
@@ -89,7 +101,7 @@ fn run_default() -> Result<()> {
     let exp = Experiment::load(&src)?;
     let dir = PathBuf::from("output").join(&exp.name);
     // The default job replaces its own earlier output (only a folder samsde wrote; see `report::output`).
-    let figs = run_into(&exp, &dir, 0, true)?;
+    let figs = run_into(&exp, &dir, 0, true, Format::Png)?;
     print_done(&dir, &figs, t0);
     Ok(())
 }
@@ -113,7 +125,7 @@ fn run_model(c: &Common) -> Result<()> {
         return Ok(());
     }
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
-    let figs = run_into(&exp, &dir, c.threads, c.force)?;
+    let figs = run_into(&exp, &dir, c.threads, c.force, c.format)?;
     print_done(&dir, &figs, t0);
     Ok(())
 }
@@ -166,13 +178,13 @@ fn check_cost(r: &Resources, total_path_steps: f64, what: &str) -> Result<()> {
 /// Runs `exp` and writes its output folder `dir` (results, resolved configuration, figures); returns the
 /// figures rendered. The folder is checked and its temporary folder created before the run starts
 /// ([`Staging::prepare`]); an existing folder is replaced only with `replace` and only if samsde wrote it.
-fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool) -> Result<Vec<PathBuf>> {
+fn run_into(exp: &Experiment, dir: &Path, threads: usize, replace: bool, format: Format) -> Result<Vec<PathBuf>> {
     let cost = exp.resources(pool_threads(threads));
     check_cost(&cost, cost.path_steps, "this run")?;
     let staging = Staging::prepare(dir, Kind::Run, replace)?;
     let report = report::run(exp, threads, true)?;
     print_run_warnings(&report);
-    let figs = write_run_files(exp, &report, staging.path())?;
+    let figs = write_run_files(exp, &report, staging.path(), format)?;
     // Figures were rendered in the temporary folder: report their final paths.
     let figs = figs.iter().map(|f| staging.final_path(f)).collect();
     staging.commit()?;
@@ -185,11 +197,11 @@ fn print_run_warnings(report: &Report) {
     report::print_warnings(report, "");
 }
 
-/// Writes a run's results, resolved configuration and figures into `tmp`; returns the figures.
-fn write_run_files(exp: &Experiment, report: &Report, tmp: &Path) -> Result<Vec<PathBuf>> {
+/// Writes a run's results, resolved configuration and figures (in `format`) into `tmp`; returns the figures.
+fn write_run_files(exp: &Experiment, report: &Report, tmp: &Path, format: Format) -> Result<Vec<PathBuf>> {
     report.write_dir(tmp)?;
     output::write_file(&tmp.join("config.resolved.toml"), &exp.resolved_toml()?)?;
-    crate::plot::render_all(report, Some(exp.model.landscape().as_ref()), tmp)
+    crate::plot::render_all_as(report, Some(exp.model.landscape().as_ref()), tmp, format)
 }
 
 /// Whether `dir` lies inside `out` (both existing; compared canonically).
@@ -203,7 +215,7 @@ fn inside(dir: &Path, out: &Path) -> bool {
 /// `samsde merge DIR… --out OUT`: the shards' checks and merge first (nothing is written on an error), then
 /// the output folder as `run` / `sweep` writes it. An OUT that holds the shard folders (the layout of `samsde
 /// submit`) keeps its subfolders and receives the result files.
-fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
+fn merge(dirs: &[PathBuf], out: &Path, force: bool, format: Format) -> Result<()> {
     let t0 = std::time::Instant::now();
     if let Ok(o) = out.canonicalize()
         && dirs.iter().any(|d| d.canonicalize().is_ok_and(|d| d == o))
@@ -226,8 +238,8 @@ fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<()> {
     {
         let mut fill = |tmp: &Path| -> Result<()> {
             figs = match &merged {
-                Merged::Run { exp, report } => write_run_files(exp, report, tmp)?,
-                Merged::Sweep { table } => write_sweep_files(table, tmp)?,
+                Merged::Run { exp, report } => write_run_files(exp, report, tmp, format)?,
+                Merged::Sweep { table } => write_sweep_files(table, tmp, format)?,
             };
             Ok(())
         };
@@ -415,7 +427,7 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
     }
     let staging = Staging::prepare(&dir, Kind::Sweep, c.force)?;
     let table = sw.run(c.threads, true)?;
-    let figs = write_sweep_files(&table, staging.path())?;
+    let figs = write_sweep_files(&table, staging.path(), c.format)?;
     let figs: Vec<PathBuf> = figs.iter().map(|f| staging.final_path(f)).collect();
     staging.commit()?;
     println!("sweep of {} points: {}", sw.points(), dir.display());
@@ -424,10 +436,10 @@ fn sweep(c: &Common, axes: Vec<Axis>) -> Result<()> {
     Ok(())
 }
 
-/// Writes a sweep's table and figures into `tmp`; returns the figures.
-fn write_sweep_files(table: &SweepTable, tmp: &Path) -> Result<Vec<PathBuf>> {
+/// Writes a sweep's table and figures (in `format`) into `tmp`; returns the figures.
+fn write_sweep_files(table: &SweepTable, tmp: &Path, format: Format) -> Result<Vec<PathBuf>> {
     table.write_dir(tmp)?;
-    crate::plot::sweep::render_all(table, tmp)
+    crate::plot::sweep::render_all_as(table, tmp, format)
 }
 
 fn print_sweep_files(figs: &[PathBuf]) {
@@ -443,17 +455,17 @@ fn landscape_of(src: &Source) -> Result<Arc<dyn Landscape>> {
     crate::setup::model::landscape(src, &cfg)
 }
 
-fn plot(dir: &Path) -> Result<()> {
+fn plot(dir: &Path, format: Format) -> Result<()> {
     let figs = if dir.join("sweep.json").exists() {
         let table = SweepTable::read_dir(dir)?;
-        crate::plot::sweep::render_all(&table, dir)?
+        crate::plot::sweep::render_all_as(&table, dir, format)?
     } else {
         let report = Report::read_dir(dir)?;
         // The contour plot needs the landscape; a folder without a readable configuration plots without it.
         let landscape = Source::read(&dir.join("config.resolved.toml"))
             .and_then(|src| landscape_of(&src))
             .ok();
-        crate::plot::render_all(&report, landscape.as_deref(), dir)?
+        crate::plot::render_all_as(&report, landscape.as_deref(), dir, format)?
     };
     // Keep the folder replaceable: its marker lists the figures too.
     output::record(dir, &figs)?;
@@ -554,7 +566,7 @@ fn saddles(model: &Path, (lo, hi): (f64, f64), grid: usize, as_json: bool) -> Re
     Ok(())
 }
 
-fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
+fn paper(out: PathBuf, quick: bool, threads: usize, format: Format) -> Result<()> {
     let t0 = std::time::Instant::now();
     // Like the default job, `paper` replaces its own earlier output, never a folder with anyone else's files.
     let staging = Staging::prepare(&out, Kind::Paper, true)?;
@@ -562,6 +574,7 @@ fn paper(out: PathBuf, quick: bool, threads: usize) -> Result<()> {
         out: staging.path().to_path_buf(),
         quick,
         threads,
+        format,
     };
     let done = crate::paper::run(&opt)?;
     let report = staging.final_path(&done.report);

@@ -1,6 +1,7 @@
 //! The command line: `samsde [run | sweep | merge | submit | saddles | theory | plot | paper]` (clap derive), with typed value
 //! parsers, so that a command handler (the `app` module) receives checked values. Nothing here runs anything.
 
+use crate::plot::Format;
 use crate::shard::ShardId;
 use crate::sweep::Axis;
 use clap::{Parser, Subcommand};
@@ -57,6 +58,9 @@ pub struct Common {
     /// output/<name>/shards/K). A run is split by blocks of paths, a sweep by grid points.
     #[arg(long, value_name = "K/N", value_parser = shard_id)]
     pub shard: Option<ShardId>,
+    /// Image format of the figures: png (1200×800 raster) or svg (vector, text as text).
+    #[arg(long, value_name = "png|svg", default_value = "png", value_parser = image_format)]
+    pub format: Format,
 }
 
 /// The subcommands.
@@ -66,7 +70,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   samsde run models/quadratic_sgd_sam_usam.toml
   samsde run models/w1.toml --paths 1000 --seed 7 --threads 2 --out /tmp/w1 --force
-  samsde run models/beale_e1.toml --set dynamics.SAM_r05.rho=0.4 --set solver.t_end=0.5")]
+  samsde run models/beale_e1.toml --set dynamics.SAM_r05.rho=0.4 --set solver.t_end=0.5
+  samsde run models/w1.toml --format svg          figures as SVG instead of PNG")]
     Run(Common),
     /// Run a model over a grid of parameter values (same seed at every point) and tabulate the results.
     #[command(after_help = "Examples:
@@ -107,6 +112,9 @@ or foreign shard is an error naming it (exit status 2).")]
         /// Replace existing results in the output folder.
         #[arg(long)]
         force: bool,
+        /// Image format of the figures: png or svg.
+        #[arg(long, value_name = "png|svg", default_value = "png", value_parser = image_format)]
+        format: Format,
     },
     /// Run a model (or, with --vary, a sweep) on a Slurm cluster: a job array of N shards and a merge job.
     #[command(after_help = "Examples:
@@ -187,9 +195,10 @@ their logs. --dry-run prints the scripts and sbatch commands and writes nothing.
     #[command(after_help = "Examples:
   samsde paper --quick                      under a minute on 2 cores, into output/paper/
   samsde paper --out /tmp/paper             full run (a few minutes)
+  samsde paper --quick --format svg         the figures as SVG
 
 Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion, agree yes/no),
-<out>/figures/*.png and <out>/models/*.toml. An existing folder is replaced only if samsde wrote it
+<out>/figures/*.png (*.svg with --format svg) and <out>/models/*.toml. An existing folder is replaced only if samsde wrote it
 (its .samsde-output.json lists every file in it); a folder with other files is refused.")]
     Paper {
         /// Output folder.
@@ -201,14 +210,26 @@ Writes <out>/REPORT.md (one row per claim: paper value, samsde value, criterion,
         /// Worker threads (0: all cores; at most 8 per core).
         #[arg(long, default_value_t = 0, value_parser = threads)]
         threads: usize,
+        /// Image format of the figures: png or svg.
+        #[arg(long, value_name = "png|svg", default_value = "png", value_parser = image_format)]
+        format: Format,
     },
     /// Re-render the figures of an output folder (a run, or a sweep with sweep.json) from its saved data.
-    #[command(after_help = "Example:
-  samsde plot output/default")]
+    #[command(after_help = "Examples:
+  samsde plot output/default
+  samsde plot output/default --format svg")]
     Plot {
         /// The output folder of a run or a sweep.
         dir: PathBuf,
+        /// Image format of the figures: png or svg (the other format's figures stay).
+        #[arg(long, value_name = "png|svg", default_value = "png", value_parser = image_format)]
+        format: Format,
     },
+}
+
+/// `--format png|svg` (any case).
+fn image_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("expected png or svg (got {s})"))
 }
 
 /// `--vary KEY=START:STOP:COUNT` or `KEY=A,B,C`.

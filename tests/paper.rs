@@ -1,10 +1,10 @@
 //! `samsde paper --quick` end to end: REPORT.md is written, every row of every section has the expected
 //! verdict (all "yes" except the rows that expose model K and full-batch SAM, expected "no"), and every figure
-//! it lists decodes as a PNG.
+//! it lists decodes as a PNG; with `--format svg` every figure is a well-formed SVG instead.
 
 mod common;
 
-use common::{assert_figure, bin, scratch};
+use common::{assert_figure, assert_svg, bin, scratch};
 use std::path::PathBuf;
 
 /// The cells of a Markdown table row, split at `|` not escaped as `\|`.
@@ -237,5 +237,51 @@ fn paper_quick_writes_report_with_the_expected_verdicts_and_png_figures() {
     ] {
         assert!(out.join("figures").join(name).is_file(), "missing {name}");
     }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Issue 9, `--format svg`: `samsde paper --quick --format svg` writes every figure as an SVG (the same
+/// figure names as the PNG run, none of them PNG), each well-formed XML of the figure size with its text as
+/// `<text>` and no NaN/inf coordinate (`common::assert_svg`).
+#[test]
+fn paper_quick_svg_writes_well_formed_svg_figures() {
+    let out = scratch("paper-svg");
+    let assert = bin()
+        .args(["paper", "--quick", "--format", "svg", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let figs: Vec<PathBuf> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with(".svg"))
+        .map(PathBuf::from)
+        .collect();
+    assert!(
+        figs.len() >= 8,
+        "expected the study's figures as SVG, got {figs:?}\n{stdout}"
+    );
+    for f in &figs {
+        assert_svg(f);
+    }
+    for name in [
+        "e1_beale_trajectories",
+        "e1_grad_cos",
+        "thm1_usam_phase",
+        "escape_ratio",
+        "o12_batch",
+    ] {
+        assert!(
+            out.join("figures").join(format!("{name}.svg")).is_file(),
+            "missing {name}.svg"
+        );
+    }
+    let pngs: Vec<_> = std::fs::read_dir(out.join("figures"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(pngs.is_empty(), "--format svg wrote PNG figures: {pngs:?}");
     let _ = std::fs::remove_dir_all(&out);
 }

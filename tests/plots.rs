@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_figure, scratch};
+use common::{assert_figure, assert_svg, scratch};
 use samsde::model::landscape::Quadratic;
 use samsde::plot::chart::{self, Figure, Mark, Series};
 use samsde::plot::phase::phase_diagram;
@@ -748,4 +748,143 @@ fn hostile_values_render_every_figure_kind() {
         written.iter().for_each(|p| assert_png(p));
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 9, `--format svg`: every run figure, sweep figure (one and two varied keys), chart and phase
+/// diagram written as SVG is well-formed XML of the figure size with its text as `<text>` elements — also
+/// with NaN, ±∞, 0 and 1e300 in every series, where no non-finite coordinate may reach the file
+/// (`common::assert_svg`).
+#[test]
+fn svg_figures_are_well_formed_also_with_hostile_values() {
+    use samsde::plot::Format;
+    let dir = scratch("plots-svg");
+    let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
+    let written = samsde::plot::render_all_as(&synthetic_report(), Some(&f), &dir.join("run"), Format::Svg).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, NAMES.map(|n| n.replace(".png", ".svg")));
+    let mut all_written = written;
+    for all in [false, true] {
+        let tag = if all { "all" } else { "mixed" };
+        let d = dir.join(format!("hostile-run-{tag}"));
+        all_written.extend(
+            samsde::plot::render_all_as(&hostile_report(all), Some(&HostileLandscape), &d, Format::Svg).unwrap(),
+        );
+        for (name, axes) in [
+            (
+                "sweep1",
+                vec![("dynamics.SAM.rho", vec![0.0, 0.1, 0.2, 1e300, 0.4, 0.5, -1e300, 0.7])],
+            ),
+            (
+                "sweep2",
+                vec![
+                    ("dynamics.SAM.rho", vec![0.0, 0.2, 1e300, 0.6]),
+                    ("noise.batch_size", vec![1.0, 2.0, 0.0, 64.0]),
+                ],
+            ),
+        ] {
+            let d = dir.join(format!("{name}-{tag}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let w = samsde::plot::sweep::render_all_as(&hostile_sweep(&axes, all), &d, Format::Svg).unwrap();
+            assert!(!w.is_empty(), "{name} ({tag}): no SVG written");
+            all_written.extend(w);
+        }
+        for (k, fig) in hostile_charts(all).iter().enumerate() {
+            let p = dir.join(format!("chart-{tag}-{k}.svg"));
+            chart::render(fig, &p).unwrap();
+            all_written.push(p);
+        }
+    }
+    let xs: Vec<f64> = (0..6).map(|i| 0.1 * i as f64).collect();
+    let values: Vec<Vec<f64>> = (0..6)
+        .map(|j| (0..6).map(|i| ((i + j) % 4) as f64 / 3.0).collect())
+        .collect();
+    let boundary = |x: f64| 0.5 - x;
+    let p = dir.join("phase.svg");
+    phase_diagram(&p, "x", "y", &xs, &xs, &values, Some(&boundary), "phase").unwrap();
+    all_written.push(p);
+    assert!(
+        all_written.iter().all(|p| p.extension().is_some_and(|e| e == "svg")),
+        "{all_written:?}"
+    );
+    for p in &all_written {
+        assert_svg(p);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 9, "theory on top and visible": a closed form drawn exactly over the measured curve it describes
+/// (same points, same dynamics colour) stays visible — the chart draws closed forms (dashed, in the darker
+/// shade `style::darker`) after the data. Counted in the left half of the figure (the legend, with its own
+/// dashed swatch, is in a column on the right); drawn under the thicker data line it would be hidden.
+#[test]
+fn closed_forms_are_drawn_over_the_data() {
+    use samsde::plot::style;
+    let dir = scratch("plots-on-top");
+    let pts: Vec<(f64, f64, f64, f64)> = (0..=10)
+        .map(|i| (0.1 * i as f64, 0.1 * i as f64, 0.1 * i as f64, 0.1 * i as f64))
+        .collect();
+    let line: Vec<(f64, f64)> = (0..=200).map(|i| (0.005 * i as f64, 0.005 * i as f64)).collect();
+    let fig = Figure {
+        title: "closed form over data".into(),
+        series: vec![
+            Series::measured("simulated", 0, &pts),
+            Series::new("closed form", 0, Mark::Dashed, line),
+        ],
+        ..Figure::default()
+    };
+    let p = dir.join("on_top.png");
+    chart::render(&fig, &p).unwrap();
+    let (w, _, px) = common::decode_png(&p);
+    let dark = style::darker(style::color(0));
+    let want = [dark.0, dark.1, dark.2];
+    let visible = px
+        .iter()
+        .enumerate()
+        .filter(|(k, c)| (k % w as usize) < w as usize / 2 && c[..3] == want)
+        .count();
+    assert!(
+        visible > 300,
+        "only {visible} pixels of the closed form's colour are visible over the data"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 9, "legends that do not cover data": the page puts the legend in a column to the right of the
+/// plot area (no overlap, whatever the legend's length) and the notes under it.
+#[test]
+fn the_legend_column_and_the_notes_lie_outside_the_plot_area() {
+    use plotters::prelude::*;
+    use samsde::plot::canvas;
+    use samsde::plot::legend::Entry;
+    let (w, h) = common::FIGURE_SIZE;
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+    for n in [1, 4, 30] {
+        let entries: Vec<Entry> = (0..n)
+            .map(|k| Entry::line(format!("dynamics number {k} with a rather long legend label"), BLACK, 3))
+            .collect();
+        let notes = vec!["A note under the plot that explains what a reader needs to know.".to_string(); 3];
+        let page = canvas::page_with_legend(&root, "a title", &notes, &entries, 0).unwrap();
+        let (px, py) = page.plot.get_base_pixel();
+        let (pw, ph) = page.plot.dim_in_pixel();
+        let side = page.side.expect("a legend column");
+        let (sx, _) = side.get_base_pixel();
+        assert!(
+            px + pw as i32 <= sx,
+            "{n} entries: plot [{px}, {}) overlaps the legend column at {sx}",
+            px + pw as i32
+        );
+        assert!(
+            pw >= w / 2,
+            "{n} entries: the plot keeps at least half the width ({pw} px)"
+        );
+        assert!(
+            py + ph as i32 + 3 * 17 <= h as i32,
+            "{n} entries: no room for the notes under the plot (plot ends at {})",
+            py + ph as i32
+        );
+    }
 }

@@ -8,7 +8,7 @@ use crate::brownian::path_rng;
 use crate::error::Result;
 use crate::linalg;
 use crate::model::landscape::beale;
-use crate::plot::chart::{self, Figure, Mark, Series};
+use crate::plot::chart::{self, Figure, Mark, Rule, Series};
 use crate::stepper::Stepper;
 use std::path::Path;
 
@@ -17,6 +17,8 @@ const MODEL: &str = "e1_beale.toml";
 const STEPS: usize = 30_000;
 /// Steps of the grad-cos figure (spec: the first 5·10⁴).
 const COS_STEPS: usize = 50_000;
+/// Steps per window of the grad-cos band.
+const COS_WINDOW: usize = 500;
 /// A run is trapped when it ends within this distance of the saddle (the chatter there is ~ηρλ ≤ 3e−3).
 const TRAP_RADIUS: f64 = 0.1;
 
@@ -52,7 +54,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         x0[0], x0[1]
     ));
 
-    let p = figs.join("e1_beale_trajectories.png");
+    let p = opt.figure(figs, "e1_beale_trajectories");
     if crate::plot::trajectories::render(&rep, Some(l.as_ref()), &p)? {
         sec.figures.push(p);
     }
@@ -155,16 +157,43 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         "min < −0.9 and max > 0.9 after arrival",
         lo < -0.9 && hi > 0.9,
     ));
-    let p = figs.join("e1_grad_cos.png");
+    // 5·10⁴ overlapping points are unreadable: a band of the min–max over windows of WINDOW steps and the
+    // window mean, with the arrival at the saddle marked.
+    let windows: Vec<(f64, f64, f64, f64)> = cos
+        .chunks(COS_WINDOW)
+        .map(|w| {
+            let (lo, hi) = w
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, c| (a.0.min(c.1), a.1.max(c.1)));
+            let mean = w.iter().map(|c| c.1).sum::<f64>() / w.len() as f64;
+            (0.5 * (w[0].0 + w[w.len() - 1].0), lo, mean, hi)
+        })
+        .collect();
+    let p = opt.figure(figs, "e1_grad_cos");
+    let mut rules = Vec::new();
+    if let Some(a) = arrival {
+        rules.push(Rule::x(a as f64, format!("w_t within 0.01 of the saddle (step {a})")));
+    }
     chart::render(
         &Figure {
             title: format!("Beale, SAM ρ = 0.5, η = {eta}: cos(∇f(w_t), ∇f(w_t^p))"),
             x_label: "step t".into(),
             y_label: "cosine".into(),
-            y_range: Some((-1.2, 1.2)),
+            y_range: Some((-1.05, 1.05)),
             x_range: Some((0.0, COS_STEPS as f64)),
             hlines: vec![0.0],
-            series: vec![Series::new("SAM ρ = 0.5", 2, Mark::Line, cos)],
+            rules,
+            series: vec![Series::band(
+                format!("min–max over windows of {COS_WINDOW} steps, line: window mean"),
+                2,
+                windows.iter().map(|w| (w.0, w.1, w.3)).collect(),
+                windows.iter().map(|w| (w.0, w.2)).collect(),
+            )],
+            notes: vec![format!(
+                "Once trapped at the saddle the cosine between the gradient and the perturbed gradient jumps \
+                 between −1 and 1 from step to step ({:.1} % of the steps after arrival are negative).",
+                100.0 * neg
+            )],
             ..Default::default()
         },
         &p,
@@ -217,16 +246,22 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
                 && pinned < 0.01,
         ));
     }
-    let p = figs.join("e1_wp.png");
+    let p = opt.figure(figs, "e1_wp");
     chart::render(
         &Figure {
             title: format!("Beale, SAM ρ = 0.5: w_t and w_t^p for t = 5000…5007 (η = {eta})"),
             x_label: "x".into(),
             y_label: "y".into(),
-            x_range: Some((-1.0, 1.0)),
-            y_range: Some((0.0, 2.0)),
+            x_range: Some((-0.8, 0.8)),
+            y_range: Some((0.6, 1.4)),
+            equal_aspect: true,
             vlines: vec![0.0],
             hlines: vec![1.0],
+            notes: vec![
+                "The saddle is at (0, 1) (grey lines). w_t stays there while the ascent step w_t^p lands on \
+                 alternating sides of x = 0."
+                    .into(),
+            ],
             series: vec![
                 Series::new("w_t^p = w_t + ρ∇f/‖∇f‖", 2, Mark::LinePoints, wps),
                 Series::new("w_t", 0, Mark::Points, ws),

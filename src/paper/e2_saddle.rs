@@ -131,9 +131,9 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         } else {
             d.label.clone()
         };
-        series.push(Series::new(name, i, Mark::LinePoints, pts));
+        series.push(Series::new(name, i, Mark::Line, pts));
     }
-    let p = figs.join("e2_trajectories.png");
+    let p = opt.figure(figs, "e2_trajectories");
     chart::render(
         &Figure {
             title: "f = x² − y² from (−3, −0.01), η = 0.01: GD escapes, SAM ρ = 0.5 is trapped".into(),
@@ -141,8 +141,14 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
             y_label: "y".into(),
             x_range: Some((-3.2, 0.6)),
             y_range: Some((-1.0, 1.0)),
+            equal_aspect: true,
             vlines: vec![0.0],
             hlines: vec![0.0],
+            notes: vec![
+                "The saddle is at (0, 0) (grey lines). GD leaves the plot along −y; SAM \
+                 settles on the O4 2-cycle around the saddle."
+                    .into(),
+            ],
             series,
             ..Figure::default()
         },

@@ -30,6 +30,7 @@ pub mod thm1;
 pub mod thm2;
 
 use crate::error::{Error, Result};
+use crate::plot::Format;
 use crate::progress::{Progress, Tick};
 use crate::report::{Report, output};
 use crate::setup::{Experiment, Source, build};
@@ -68,12 +69,20 @@ pub struct Options {
     pub quick: bool,
     /// Worker threads (0: all cores).
     pub threads: usize,
+    /// Image format of the figures.
+    pub format: Format,
 }
 
 impl Options {
     /// `quick` if in quick mode, else `full`.
     pub fn pick<T>(&self, quick: T, full: T) -> T {
         if self.quick { quick } else { full }
+    }
+
+    /// The file of the figure `stem` in the folder `figs`, in the chosen format (`figs/stem.png` or
+    /// `figs/stem.svg`). Every section names its figures through it.
+    pub fn figure(&self, figs: &Path, stem: &str) -> PathBuf {
+        self.format.path(figs, stem)
     }
 }
 

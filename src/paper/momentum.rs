@@ -134,14 +134,13 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         "variance increasing in μ for SGD and K, and K + 2 SE < SGD − 2 SE at every μ",
         grows(0) && grows(1) && below,
     ));
-    let log = |v: f64| v.log10();
     let mut series = Vec::new();
     for (i, l) in labels.iter().enumerate() {
-        let pts = (0..mus.len()).map(|k| (mus[k], log(var[k][i].0))).collect();
+        let pts = (0..mus.len()).map(|k| (mus[k], var[k][i].0)).collect();
         let bars = (0..mus.len())
             .map(|k| {
                 let (v, se) = var[k][i];
-                (mus[k], log((v - 2.0 * se).max(v * 1e-3)), log(v + 2.0 * se))
+                (mus[k], (v - 2.0 * se).max(v * 1e-3), v + 2.0 * se)
             })
             .collect();
         series.push(Series::new(format!("{l} simulated (± 2 SE)"), i, Mark::Points, pts).with_bars(bars));
@@ -150,21 +149,19 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
     for (i, name) in [(0, "SGD S-HB exact"), (1, "K S-HB exact")] {
         let pts = grid
             .iter()
-            .map(|&m| (m, shb_var(i == 1, m).map_or(f64::NAN, log)))
+            .map(|&m| (m, shb_var(i == 1, m).unwrap_or(f64::NAN)))
             .collect();
         series.push(Series::new(name, i, Mark::Dashed, pts));
     }
-    let pts = grid
-        .iter()
-        .map(|&m| (m, discrete_var(m).map_or(f64::NAN, log)))
-        .collect();
+    let pts = grid.iter().map(|&m| (m, discrete_var(m).unwrap_or(f64::NAN))).collect();
     series.push(Series::new("discrete heavy ball exact", 2, Mark::Dashed, pts));
-    let p = figs.join("o11_momentum.png");
+    let p = opt.figure(figs, "o11_momentum");
     chart::render(
         &Figure {
             title: format!("Var y(t = {T}) along λ = −2 vs momentum μ (N1, η = {ETA}, B = {B})"),
             x_label: "momentum μ".into(),
-            y_label: "log10 Var y(0.2)".into(),
+            y_label: "Var y(0.2)  (log scale)".into(),
+            log_y: true,
             series,
             ..Default::default()
         },

@@ -491,7 +491,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         &format!("Mean escape time from the saddle of f = −y² vs batch size (ρ = {RHO}, σ₁ = {SIGMA1}, η = {ETA})"),
         "batch size B (σ_B = σ₁/√B); dashed grey: O12 threshold B*",
         b_star,
-        figs.join("rare_escape_batch.png"),
+        opt.figure(figs, "rare_escape_batch"),
     )?);
     let gr: Vec<(f64, f64, f64)> = fine(rhos[0], rhos[rhos.len() - 1], 80).map(|r| (r, BATCH, r)).collect();
     sec.figures.push(figure(
@@ -501,7 +501,7 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         &format!("Mean escape time from the saddle of f = −y² vs ρ (B = {BATCH}, σ₁ = {SIGMA1}, η = {ETA})"),
         "SAM / USAM radius ρ; dashed grey: O12 threshold ρ*",
         rho_star,
-        figs.join("rare_escape_rho.png"),
+        opt.figure(figs, "rare_escape_rho"),
     )?);
     Ok(sec)
 }

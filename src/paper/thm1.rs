@@ -1,12 +1,12 @@
 //! Kim et al. Thm 1 (math spec §4.4, O3) from simulation: the saddle attracts USAM iff ρ > 1/|λ₋|. A grid
 //! over (ρ, |λ₋|) of `thm1_usam_phase.toml` runs (S-USAM with small isotropic noise, started at the saddle);
 //! each cell's trapping probability is the fraction of paths still inside the ball of radius 0.5 at t_end.
-//! A 2-axis sweep (H, then ρ), rendered with [`phase_diagram`] with the line |λ₋| = 1/ρ.
+//! A 2-axis sweep (H, then ρ), rendered with [`Phase`] with the line |λ₋| = 1/ρ.
 
 use super::{Options, Row, Section, sweep};
 use crate::error::Result;
 use crate::model::Noise;
-use crate::plot::phase::phase_diagram;
+use crate::plot::phase::Phase;
 use crate::sweep::Axis;
 use std::path::Path;
 
@@ -77,17 +77,24 @@ pub fn run(opt: &Options, figs: &Path) -> Result<Section> {
         "≥ 90 % of the cells agree",
         frac >= 0.9,
     ));
-    let p = figs.join("thm1_usam_phase.png");
-    phase_diagram(
-        &p,
-        "ρ",
-        "|λ₋|",
-        &rhos,
-        &lams,
-        &values,
-        Some(&|r: f64| 1.0 / r),
-        "S-USAM: P(still within 0.5 of the saddle at t_end); line |λ₋| = 1/ρ (Kim Thm 1)",
-    )?;
+    let p = opt.figure(figs, "thm1_usam_phase");
+    let line = |r: f64| 1.0 / r;
+    Phase {
+        title: "Kim Thm 1: S-USAM is attracted to the saddle iff ρ > 1/|λ₋|",
+        x_label: "ρ",
+        y_label: "|λ₋| (unstable curvature)",
+        xs: &rhos,
+        ys: &lams,
+        values: &values,
+        value_label: "P(trapped)",
+        boundary: Some((&line, "Thm 1 boundary |λ₋| = 1/ρ")),
+        notes: vec![
+            "Colour: fraction of paths still within 0.5 of the saddle at t_end (trapped). Above the line the \
+             theorem predicts attraction."
+                .into(),
+        ],
+    }
+    .render(&p)?;
     sec.figures.push(p);
     Ok(sec)
 }

@@ -1,15 +1,27 @@
 //! `basins.png`: the probability of ending in each basin class (attractors, trapped, unresolved, diverged),
-//! grouped by class with one bar per dynamics, and Clopper–Pearson 95 % intervals as whiskers.
+//! grouped by class with one bar per dynamics, and Clopper–Pearson 95 % intervals as whiskers. The
+//! probability axis is [0, 1]; the caption says what each class means.
 
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, TICK, out_err};
+use super::canvas::{self, Picture, de};
+use super::legend::Entry;
+use super::names;
+use super::style::{self, FONT, LABEL, TICK};
 use crate::error::Result;
-use crate::report::Report;
+use crate::report::{BasinRow, Report};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+struct Basins<'a> {
+    report: &'a Report,
+    rows: Vec<&'a BasinRow>,
+    classes: Vec<String>,
+    labels: Vec<String>,
+}
+
 /// Renders the figure to `path`. Returns `Ok(false)` when there are no basin rows.
 pub fn render(report: &Report, path: &Path) -> Result<bool> {
-    let rows: Vec<_> = report.basins.iter().filter(|b| b.probability.is_finite()).collect();
+    let rows: Vec<&BasinRow> = report.basins.iter().filter(|b| b.probability.is_finite()).collect();
     if rows.is_empty() {
         return Ok(false);
     }
@@ -23,97 +35,131 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         .into_iter()
         .filter(|l| rows.iter().any(|r| &r.label == l))
         .collect();
-    let (nc, nd) = (classes.len(), labels.len().max(1));
-    let ytop = rows
-        .iter()
-        .flat_map(|r| [r.probability, r.ci_hi])
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
-    let ytop = if ytop > 0.85 { 1.08 } else { (ytop * 1.2).max(0.05) };
-
-    style::register_fonts();
-    let e = out_err(path);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{}: basin probabilities with 95 % intervals", report.summary.model),
-            (FONT, CAPTION),
-        )
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5..(nc as f64 - 0.5), 0.0..ytop)
-        .map_err(&e)?;
-    let xfmt = |v: &f64| {
-        let r = v.round();
-        if (v - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < nc {
-            classes[r as usize].clone()
-        } else {
-            String::new()
-        }
-    };
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(nc + 1)
-        .x_label_formatter(&xfmt)
-        .x_desc("basin class (where the path ends at t = T)")
-        .y_desc("probability")
-        .label_style((FONT, LABEL))
-        .axis_desc_style((FONT, LABEL))
-        .light_line_style(BLACK.mix(0.05))
-        .draw()
-        .map_err(&e)?;
-    let group = 0.8;
-    let bw = group / nd as f64;
-    for (j, label) in labels.iter().enumerate() {
-        let col = style::dynamics_color(report, label);
-        let mine: Vec<(f64, f64, f64, f64)> = rows
-            .iter()
-            .filter(|r| &r.label == label)
-            .filter_map(|r| {
-                let c = classes.iter().position(|c| c == &r.class)? as f64;
-                let x = c - group / 2.0 + (j as f64 + 0.5) * bw;
-                let lo = if r.ci_lo.is_finite() { r.ci_lo } else { r.probability };
-                let hi = if r.ci_hi.is_finite() { r.ci_hi } else { r.probability };
-                Some((x, r.probability.clamp(0.0, 1.0), lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0)))
-            })
-            .collect();
-        chart
-            .draw_series(mine.iter().map(|&(x, p, _, _)| {
-                Rectangle::new([(x - 0.45 * bw, 0.0), (x + 0.45 * bw, p)], col.mix(0.85).filled())
-            }))
-            .map_err(&e)?
-            .label(style::legend_label(report, label))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 24, y + 7)], col.mix(0.85).filled()));
-        chart
-            .draw_series(
-                mine.iter().map(|&(x, p, lo, hi)| {
-                    ErrorBar::new_vertical(x, lo.min(p), p, hi.max(p), BLACK.stroke_width(2), 12)
-                }),
-            )
-            .map_err(&e)?;
-        chart
-            .draw_series(mine.iter().map(|&(x, p, _, hi)| {
-                Text::new(
-                    style::num((p * 1000.0).round() / 1000.0),
-                    (x, hi.max(p) + 0.01 * ytop),
-                    (FONT, 15).into_font().color(&BLACK).pos(centre_bottom()),
-                )
-            }))
-            .map_err(&e)?;
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, TICK))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(&e)?;
-    root.present().map_err(&e)?;
+    canvas::save(
+        path,
+        &Basins {
+            report,
+            rows,
+            classes,
+            labels,
+        },
+    )?;
     Ok(true)
+}
+
+impl Basins<'_> {
+    /// Readable name of class `c`, with the attractor's coordinates when the summary has them.
+    fn class_name(&self, c: &str) -> String {
+        let point = self
+            .report
+            .summary
+            .dynamics
+            .iter()
+            .flat_map(|d| &d.basins)
+            .find(|b| b.label == c)
+            .and_then(|b| b.point.as_deref());
+        names::basin(c, point)
+    }
+}
+
+impl Picture for Basins<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let r = self.report;
+        let entries: Vec<Entry> = self
+            .labels
+            .iter()
+            .map(|l| Entry::fill(names::legend(r, l), style::dynamics_color(r, l), 0.85))
+            .chain([Entry::text("whiskers: Clopper–Pearson 95 % intervals")])
+            .collect();
+        let mut notes = vec![names::CLASSES_NOTE.to_string()];
+        notes.extend(names::shared_parameters(r));
+        let title = format!(
+            "{}: where the paths end at T (basin probabilities)",
+            names::model(&r.summary.model)
+        );
+        let page = canvas::page_with_legend(root, &title, &notes, &entries, 0)?;
+        let (nc, nd) = (self.classes.len(), self.labels.len().max(1));
+        let mut chart = ChartBuilder::on(&page.plot)
+            .margin(20)
+            .margin_right(30)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
+            .build_cartesian_2d(-0.5..(nc as f64 - 0.5), 0.0..1.0)
+            .map_err(de)?;
+        let names: Vec<String> = self.classes.iter().map(|c| self.class_name(c)).collect();
+        let xfmt = |v: &f64| {
+            let k = v.round();
+            if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < nc {
+                names[k as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let yfmt = |v: &f64| style::num(*v);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(nc + 1)
+            .y_labels(11)
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .x_desc("basin class at t = T")
+            .y_desc("probability")
+            .label_style((FONT, TICK))
+            .axis_desc_style((FONT, LABEL))
+            .light_line_style(BLACK.mix(0.05))
+            .draw()
+            .map_err(de)?;
+        let group = 0.8;
+        let bw = group / nd as f64;
+        for (j, label) in self.labels.iter().enumerate() {
+            let col = style::dynamics_color(r, label);
+            let mine: Vec<(f64, f64, f64, f64)> = self
+                .rows
+                .iter()
+                .filter(|b| &b.label == label)
+                .filter_map(|b| {
+                    let c = self.classes.iter().position(|c| c == &b.class)? as f64;
+                    let x = c - group / 2.0 + (j as f64 + 0.5) * bw;
+                    let p = b.probability.clamp(0.0, 1.0);
+                    let lo = if b.ci_lo.is_nan() { p } else { b.ci_lo.clamp(0.0, 1.0) };
+                    let hi = if b.ci_hi.is_nan() { p } else { b.ci_hi.clamp(0.0, 1.0) };
+                    Some((x, p, lo.min(p), hi.max(p)))
+                })
+                .collect();
+            chart
+                .draw_series(mine.iter().map(|&(x, p, _, _)| {
+                    Rectangle::new([(x - 0.45 * bw, 0.0), (x + 0.45 * bw, p)], col.mix(0.85).filled())
+                }))
+                .map_err(de)?;
+            // Whiskers: a vertical line with caps (no marker at the estimate, which is the bar's top).
+            let cap = 0.12 * bw;
+            chart
+                .draw_series(mine.iter().flat_map(|&(x, _, lo, hi)| {
+                    let st = BLACK.stroke_width(2);
+                    [
+                        PathElement::new(vec![(x, lo), (x, hi)], st),
+                        PathElement::new(vec![(x - cap, lo), (x + cap, lo)], st),
+                        PathElement::new(vec![(x - cap, hi), (x + cap, hi)], st),
+                    ]
+                }))
+                .map_err(de)?;
+            // Values: above the whisker, or inside the bar (white) when the whisker reaches the top.
+            chart
+                .draw_series(mine.iter().map(|&(x, p, _, hi)| {
+                    let text = style::num((p * 1000.0).round() / 1000.0);
+                    if hi < 0.9 {
+                        EmptyElement::at((x, hi))
+                            + Text::new(text, (0, -6), (FONT, 15).into_font().color(&BLACK).pos(centre_bottom()))
+                    } else {
+                        EmptyElement::at((x, 0.5 * p))
+                            + Text::new(text, (0, 0), (FONT, 15).into_font().color(&WHITE).pos(centre_bottom()))
+                    }
+                }))
+                .map_err(de)?;
+        }
+        Ok(())
+    }
 }
 
 fn centre_bottom() -> plotters::style::text_anchor::Pos {

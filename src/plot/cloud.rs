@@ -1,19 +1,43 @@
 //! `cloud.png`: the ensemble at a few snapshot times — stored path positions as dots, the mean marked and
-//! the 1σ and 2σ covariance ellipses of the first two coordinates, one colour per dynamics.
+//! the 1σ and 2σ covariance ellipses of the first two coordinates, one colour per dynamics; the exit region
+//! (thick grey) where it crosses a panel.
 
+use super::canvas::{self, Picture, de};
 use super::frame::{self, Frame};
-use super::style::{self, CAPTION, FONT, LABEL, SIZE, SUBCAPTION, TICK, out_err};
+use super::legend::{Entry, Shape};
+use super::names;
+use super::style::{self, FONT, LABEL, SUBCAPTION, TICK};
+use super::trajectories::{region_outline, region_text};
 use super::{report_dim, var_name};
 use crate::error::Result;
 use crate::report::{MomentRow, Report};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Dynamics index, mean, 1σ and 2σ ellipse outlines.
 type Ellipses = (usize, [f64; 2], Vec<(f64, f64)>, Vec<(f64, f64)>);
 
+/// Colour of the exit region's outline (grey, so that it does not read as a dynamics' ellipse).
+const REGION: RGBColor = RGBColor(150, 150, 150);
+
 /// At most this many snapshot times (panels).
 pub const MAX_PANELS: usize = 4;
+
+struct Cloud<'a> {
+    report: &'a Report,
+    rows: Vec<&'a MomentRow>,
+    times: Vec<f64>,
+}
+
+/// One panel's data: the ellipses and the dots at time `t`, and its provisional ranges.
+struct Panel {
+    t: f64,
+    ells: Vec<Ellipses>,
+    dots: Vec<(usize, f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+}
 
 /// Renders the figure to `path`. Returns `Ok(false)` when d < 2 or no moment row has a finite 2-D mean.
 pub fn render(report: &Report, path: &Path) -> Result<bool> {
@@ -24,36 +48,28 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
     let rows: Vec<&MomentRow> = report
         .moments
         .iter()
-        .filter(|m| m.t.is_finite() && m.mean.len() >= 2 && m.mean[0].is_finite() && m.mean[1].is_finite())
+        .filter(|m| m.n > 0 && m.t.is_finite() && m.mean.len() >= 2 && m.mean[0].is_finite() && m.mean[1].is_finite())
         .collect();
     if rows.is_empty() {
         return Ok(false);
     }
     let times = pick_times(&rows);
+    canvas::save(path, &Cloud { report, rows, times })?;
+    Ok(true)
+}
 
-    style::register_fonts();
-    let e = out_err(path);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
-    let root = root
-        .titled(
-            &format!(
-                "{}: ensemble cloud with 1σ and 2σ covariance ellipses",
-                report.summary.model
-            ),
-            (FONT, CAPTION),
-        )
-        .map_err(&e)?;
-    let panels = match times.len() {
-        1 => root.split_evenly((1, 1)),
-        2 => root.split_evenly((1, 2)),
-        _ => root.split_evenly((2, 2)),
-    };
-    let tol = |t: f64, s: f64| (t - s).abs() <= 1e-9 * t.abs().max(s.abs()).max(1.0);
-    for (k, (&t, area)) in times.iter().zip(panels.iter()).enumerate() {
-        let at_t: Vec<&&MomentRow> = rows.iter().filter(|r| tol(r.t, t)).collect();
-        let ells: Vec<Ellipses> = at_t
+fn same_time(t: f64, s: f64) -> bool {
+    (t - s).abs() <= 1e-9 * t.abs().max(s.abs()).max(1.0)
+}
+
+impl Cloud<'_> {
+    fn panel(&self, t: f64) -> Panel {
+        let report = self.report;
+        let d = report_dim(report);
+        let ells: Vec<Ellipses> = self
+            .rows
             .iter()
+            .filter(|r| same_time(r.t, t))
             .map(|r| {
                 let i = style::dynamics_index(report, &r.label);
                 let m = [r.mean[0], r.mean[1]];
@@ -64,112 +80,168 @@ pub fn render(report: &Report, path: &Path) -> Result<bool> {
         let dots: Vec<(usize, f64, f64)> = report
             .paths
             .iter()
-            .filter(|p| tol(p.t, t) && p.x.len() >= 2 && p.x[0].is_finite() && p.x[1].is_finite())
+            .filter(|p| same_time(p.t, t) && p.x.len() >= 2 && p.x[0].is_finite() && p.x[1].is_finite())
             .map(|p| (style::dynamics_index(report, &p.label), p.x[0], p.x[1]))
             .collect();
-        let xr = frame::linear(
+        let x = frame::linear(
             ells.iter()
                 .flat_map(|e| e.3.iter().map(|p| p.0).chain([e.1[0]]))
                 .chain(dots.iter().map(|p| p.1)),
             0.06,
         );
-        let yr = frame::linear(
+        let y = frame::linear(
             ells.iter()
                 .flat_map(|e| e.3.iter().map(|p| p.1).chain([e.1[1]]))
                 .chain(dots.iter().map(|p| p.2)),
             0.06,
         );
-        let fr = Frame::linear(xr, yr);
-        let (xr, yr) = (fr.x, fr.y);
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("t = {}", style::num(t)), (FONT, SUBCAPTION))
+        Panel { t, ells, dots, x, y }
+    }
+
+    fn entries(&self) -> Vec<Entry> {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for r in &self.rows {
+            let i = style::dynamics_index(self.report, &r.label);
+            if !seen.contains(&i) {
+                seen.push(i);
+                out.push(Entry::line(names::legend(self.report, &r.label), style::color(i), 3));
+            }
+        }
+        out.push(Entry::line("1σ ellipse", BLACK, 3));
+        out.push(Entry::dashed("2σ ellipse", BLACK));
+        out.push(Entry::marker("mean", BLACK, Shape::Cross));
+        if region_outline(self.report).is_some() {
+            out.push(Entry::line(
+                format!("exit region ({})", region_text(self.report)),
+                REGION,
+                4,
+            ));
+        }
+        out.push(Entry::marker(
+            "paths (stored sample)",
+            RGBColor(120, 120, 120),
+            Shape::Circle,
+        ));
+        out
+    }
+}
+
+impl Picture for Cloud<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let report = self.report;
+        let panels: Vec<Panel> = self.times.iter().map(|&t| self.panel(t)).collect();
+        let mut notes = Vec::new();
+        let skewed: Vec<String> = panels
+            .iter()
+            .filter(|p| !frame::comparable(p.x, p.y))
+            .map(|p| format!("t = {}", style::num(p.t)))
+            .collect();
+        if !skewed.is_empty() {
+            notes.push(format!(
+                "{} and {} are drawn to the same scale except at {} (their ranges differ by more than 10×).",
+                var_name(report, 0),
+                var_name(report, 1),
+                skewed.join(", ")
+            ));
+        }
+        notes.push(
+            "Ellipses: 1σ and 2σ contours of the Gaussian with the ensemble's mean and covariance (first two \
+             coordinates)."
+                .into(),
+        );
+        notes.extend(names::shared_parameters(report));
+        let title = format!("{}: the ensemble cloud over time", names::model(&report.summary.model));
+        let page = canvas::page_with_legend(root, &title, &notes, &self.entries(), 0)?;
+        let areas = match panels.len() {
+            1 => page.plot.split_evenly((1, 1)),
+            2 => page.plot.split_evenly((1, 2)),
+            _ => page.plot.split_evenly((2, 2)),
+        };
+        for (p, area) in panels.iter().zip(areas.iter()) {
+            draw_panel(report, p, area)?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(report: &Report, p: &Panel, area: &DrawingArea<DB, Shift>) -> Result<()> {
+    let area = area
+        .titled(&format!("t = {}", style::num(p.t)), (FONT, SUBCAPTION))
+        .map_err(de)?;
+    let build = |x: (f64, f64), y: (f64, f64)| {
+        ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(55)
             .y_label_area_size(80)
-            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
-            .map_err(&e)?;
-        let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
-        chart
-            .configure_mesh()
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fy)
-            .x_desc(var_name(report, 0))
-            .y_desc(var_name(report, 1))
-            .x_labels(6)
-            .y_labels(6)
-            .label_style((FONT, TICK))
-            .axis_desc_style((FONT, LABEL))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(&e)?;
-        chart
-            .draw_series(
-                dots.iter()
-                    .filter(|p| fr.contains((p.1, p.2)))
-                    .map(|&(i, x, y)| Circle::new((x, y), 2, style::color(i).mix(0.45).filled())),
-            )
-            .map_err(&e)?;
-        for (i, m, e1, e2) in &ells {
-            let c = style::color(*i);
-            if e1.len() > 2 {
-                let fill: Vec<(f64, f64)> = e1.iter().map(|p| fr.clamp(*p)).collect();
-                chart
-                    .draw_series(std::iter::once(Polygon::new(fill, c.mix(0.12).filled())))
-                    .map_err(&e)?;
-            }
-            let s = chart
-                .draw_series(style::segments(&fr, e1.iter().copied(), c.stroke_width(3)))
-                .map_err(&e)?;
-            if k == 0 {
-                let label = style::legend_label(
-                    report,
-                    &at_t
-                        .iter()
-                        .find(|r| style::dynamics_index(report, &r.label) == *i)
-                        .map(|r| r.label.clone())
-                        .unwrap_or_default(),
-                );
-                s.label(label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-            }
-            for run in fr.polyline(e2.iter().copied()) {
-                chart
-                    .draw_series(DashedLineSeries::new(run, 10, 6, c.stroke_width(2)))
-                    .map_err(&e)?;
-            }
-            if fr.contains((m[0], m[1])) {
-                chart
-                    .draw_series(std::iter::once(Cross::new((m[0], m[1]), 9, BLACK.stroke_width(3))))
-                    .map_err(&e)?;
-                chart
-                    .draw_series(std::iter::once(Cross::new((m[0], m[1]), 7, c.stroke_width(2))))
-                    .map_err(&e)?;
-            }
-        }
-        if k == 0 {
+            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .map_err(de)
+    };
+    let (mut x, mut y) = (p.x, p.y);
+    if frame::comparable(x, y) {
+        // Measure the plotting area on a scratch chart of the same layout (building one draws nothing).
+        let px = build(x, y)?.plotting_area().dim_in_pixel();
+        (x, y) = frame::equal_aspect(x, y, px);
+    }
+    let fr = Frame::linear(x, y);
+    let (xr, yr) = (fr.x, fr.y);
+    let mut chart = build(xr, yr)?;
+    let (fx, fy) = (style::tick(xr.1 - xr.0), style::tick(yr.1 - yr.0));
+    chart
+        .configure_mesh()
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
+        .x_desc(var_name(report, 0))
+        .y_desc(var_name(report, 1))
+        .x_labels(6)
+        .y_labels(6)
+        .label_style((FONT, TICK))
+        .axis_desc_style((FONT, LABEL))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(de)?;
+    // The exit region where it crosses the panel (a panel's range is the cloud's, not the region's).
+    if let Some(outline) = region_outline(report) {
+        for run in fr.polyline(outline.iter().copied()) {
             chart
-                .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-                .map_err(&e)?
-                .label("1σ solid, 2σ dashed, × mean")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.mix(0.0)));
-            chart
-                .configure_series_labels()
-                .label_font((FONT, TICK))
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.85))
-                .position(style::quiet_corner(
-                    dots.iter()
-                        .map(|p| (p.1, p.2))
-                        .chain(ells.iter().flat_map(|e| e.3.iter().copied())),
-                    xr,
-                    yr,
-                ))
-                .draw()
-                .map_err(&e)?;
+                .draw_series(std::iter::once(PathElement::new(run, REGION.stroke_width(4))))
+                .map_err(de)?;
         }
     }
-    root.present().map_err(&e)?;
-    Ok(true)
+    chart
+        .draw_series(
+            p.dots
+                .iter()
+                .filter(|q| fr.contains((q.1, q.2)))
+                .map(|&(i, x, y)| Circle::new((x, y), 2, style::color(i).mix(0.45).filled())),
+        )
+        .map_err(de)?;
+    for (i, m, e1, e2) in &p.ells {
+        let c = style::color(*i);
+        if e1.len() > 2 {
+            let fill: Vec<(f64, f64)> = e1.iter().map(|q| fr.clamp(*q)).collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(fill, c.mix(0.12).filled())))
+                .map_err(de)?;
+        }
+        chart
+            .draw_series(style::segments(&fr, e1.iter().copied(), c.stroke_width(3)))
+            .map_err(de)?;
+        for run in fr.polyline(e2.iter().copied()) {
+            chart
+                .draw_series(DashedLineSeries::new(run, 10, 6, c.stroke_width(2)))
+                .map_err(de)?;
+        }
+        if fr.contains((m[0], m[1])) {
+            chart
+                .draw_series(std::iter::once(Cross::new((m[0], m[1]), 9, BLACK.stroke_width(3))))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Cross::new((m[0], m[1]), 7, c.stroke_width(2))))
+                .map_err(de)?;
+        }
+    }
+    Ok(())
 }
 
 /// Up to [`MAX_PANELS`] distinct times, evenly spread; times at which every covariance vanishes (the start)

@@ -264,6 +264,31 @@ impl Frame {
     }
 }
 
+/// Largest ratio of the x and y spans for which plane figures keep x and y to the same scale.
+pub const MAX_ASPECT: f64 = 10.0;
+
+/// Whether the spans of `x` and `y` are within a factor [`MAX_ASPECT`] of each other (then a plane figure
+/// draws them to the same scale, see [`equal_aspect`]).
+pub fn comparable(x: (f64, f64), y: (f64, f64)) -> bool {
+    let (sx, sy) = (x.1 - x.0, y.1 - y.0);
+    sx > 0.0 && sy > 0.0 && sx.max(sy) / sx.min(sy) <= MAX_ASPECT
+}
+
+/// The ranges widened (about their centres) so that one unit of x and one unit of y take the same number
+/// of pixels in a plot of `px` = (width, height) pixels.
+pub fn equal_aspect(x: (f64, f64), y: (f64, f64), px: (u32, u32)) -> ((f64, f64), (f64, f64)) {
+    let (w, h) = (px.0.max(1) as f64, px.1.max(1) as f64);
+    let u = ((x.1 - x.0) / w).max((y.1 - y.0) / h);
+    if !(u.is_finite() && u > 0.0) {
+        return (x, y);
+    }
+    let (cx, cy) = (0.5 * (x.0 + x.1), 0.5 * (y.0 + y.1));
+    (
+        sane_linear((cx - 0.5 * u * w, cx + 0.5 * u * w)),
+        sane_linear((cy - 0.5 * u * h, cy + 0.5 * u * h)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,5 +357,16 @@ mod tests {
         assert_eq!(runs[0][0], (1.0, 1.0));
         let last = *runs[0].last().unwrap();
         assert!(last.1 == 1e2 && last.0 > 2.0 && last.0 < 2.01, "{last:?}");
+    }
+
+    #[test]
+    fn equal_aspect_gives_both_axes_the_same_units_per_pixel() {
+        let (x, y) = equal_aspect((0.0, 1.0), (0.0, 4.0), (800, 400));
+        let (ux, uy) = ((x.1 - x.0) / 800.0, (y.1 - y.0) / 400.0);
+        assert!((ux - uy).abs() < 1e-12 * ux, "{x:?} {y:?}");
+        // Only widened, about the centres.
+        assert!(x.0 <= 0.0 && x.1 >= 1.0 && y == (0.0, 4.0), "{x:?} {y:?}");
+        assert!((0.5 * (x.0 + x.1) - 0.5).abs() < 1e-12);
+        assert!(comparable((0.0, 1.0), (0.0, 10.0)) && !comparable((0.0, 1.0), (0.0, 10.5)));
     }
 }

@@ -1,12 +1,10 @@
 //! Shared look of every figure: the embedded font, the figure size, text sizes, the palette (one colour per
-//! dynamics, the same in every figure) and small helpers for ranges and errors.
+//! dynamics, the same in every figure), number formatting and clipped polylines.
 
 use super::frame::Frame;
-use crate::error::Error;
 use crate::report::Report;
 use plotters::element::PathElement;
 use plotters::style::{RGBColor, ShapeStyle};
-use std::path::Path;
 use std::sync::Once;
 
 /// DejaVu Sans, embedded so that text renders on machines without system fonts.
@@ -65,6 +63,13 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// A darker shade of `c` (65 % of each channel): closed forms are dashed in it over data drawn in `c`, so
+/// the data shows through the gaps and the two stay distinguishable where they coincide.
+pub fn darker(c: RGBColor) -> RGBColor {
+    let d = |v: u8| (v as f64 * 0.65).round() as u8;
+    RGBColor(d(c.0), d(c.1), d(c.2))
+}
+
 /// The colour of the dynamics labelled `label`: its position in `summary.dynamics` indexes the palette, so
 /// a dynamics has the same colour in every figure. Unknown labels get colours after the known ones.
 pub fn dynamics_color(report: &Report, label: &str) -> RGBColor {
@@ -114,21 +119,6 @@ pub fn all_labels(report: &Report) -> Vec<String> {
     out
 }
 
-/// Legend text of a dynamics: its label and its parameters η, ρ (and μ when non-zero).
-pub fn legend_label(report: &Report, label: &str) -> String {
-    match report.summary.dynamics.iter().find(|d| d.label == label) {
-        Some(d) => {
-            let mut s = format!("{} (η = {}, ρ = {}", d.label, num(d.lr), num(d.rho));
-            if d.momentum != 0.0 {
-                s.push_str(&format!(", μ = {}", num(d.momentum)));
-            }
-            s.push(')');
-            s
-        }
-        None => label.to_string(),
-    }
-}
-
 /// Compact number formatting for labels and ticks (4 significant digits, scientific when large or small).
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
@@ -150,11 +140,6 @@ pub fn num(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
-}
-
-/// Maps any displayable error (plotters' drawing errors) to [`Error::Output`] naming the file.
-pub fn out_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
-    move |e| Error::Output(format!("{}: plotting failed: {e}", path.display()))
 }
 
 /// A polyline as separate two-point segments, clipped to `frame` (broken at points it cannot draw, see
@@ -179,45 +164,5 @@ pub fn tick(span: f64) -> impl Fn(&f64) -> String {
         } else {
             num(*v)
         }
-    }
-}
-
-/// The legend corner that covers the fewest of `points` (each corner box is 40 % × 40 % of the plot).
-pub fn quiet_corner(
-    points: impl IntoIterator<Item = (f64, f64)>,
-    xr: (f64, f64),
-    yr: (f64, f64),
-) -> plotters::chart::SeriesLabelPosition {
-    use plotters::chart::SeriesLabelPosition as P;
-    let (w, h) = (xr.1 - xr.0, yr.1 - yr.0);
-    let mut counts = [0usize; 4]; // UR, UL, LR, LL
-    for (x, y) in points {
-        if !(x.is_finite() && y.is_finite()) {
-            continue;
-        }
-        let (u, v) = ((x - xr.0) / w, (y - yr.0) / h);
-        let right = u > 0.6;
-        let left = u < 0.4;
-        let top = v > 0.6;
-        let bottom = v < 0.4;
-        if top && right {
-            counts[0] += 1;
-        }
-        if top && left {
-            counts[1] += 1;
-        }
-        if bottom && right {
-            counts[2] += 1;
-        }
-        if bottom && left {
-            counts[3] += 1;
-        }
-    }
-    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
-    match best {
-        0 => P::UpperRight,
-        1 => P::UpperLeft,
-        2 => P::LowerRight,
-        _ => P::LowerLeft,
     }
 }

@@ -66,6 +66,51 @@ pub fn assert_figure(path: &Path) {
     assert!(colours.len() > 10, "{}: only {} colours", path.display(), colours.len());
 }
 
+/// A real SVG figure: well-formed XML (parsed by roxmltree) whose root is an `<svg>` of [`FIGURE_SIZE`], with
+/// text as `<text>` elements (at least a title and tick labels), more than 10 drawing elements, and no
+/// coordinate or other attribute that reads NaN or inf (a non-finite value that leaked into the drawing).
+pub fn assert_svg(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: not well-formed XML: {e}", path.display()));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg", "{}: root element", path.display());
+    let size = (root.attribute("width"), root.attribute("height"));
+    let want = (FIGURE_SIZE.0.to_string(), FIGURE_SIZE.1.to_string());
+    assert_eq!(
+        size,
+        (Some(want.0.as_str()), Some(want.1.as_str())),
+        "{}: size",
+        path.display()
+    );
+    let elements: Vec<_> = doc.descendants().filter(|n| n.is_element()).collect();
+    let texts = elements.iter().filter(|n| n.tag_name().name() == "text").count();
+    assert!(texts >= 5, "{}: only {texts} <text> elements", path.display());
+    let drawn = elements
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.tag_name().name(),
+                "path" | "polyline" | "polygon" | "rect" | "circle" | "line"
+            )
+        })
+        .count();
+    assert!(drawn > 10, "{}: only {drawn} drawing elements", path.display());
+    for n in &elements {
+        for a in n.attributes() {
+            let v = a.value().to_ascii_lowercase();
+            assert!(
+                !v.contains("nan") && !v.contains("inf"),
+                "{}: <{} {}=\"{}\">",
+                path.display(),
+                n.tag_name().name(),
+                a.name(),
+                a.value()
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------- ensemble-level runs
 
 /// Threads of the rayon pool each test uses (the machine has 2 cores; the harness runs tests side by side).
