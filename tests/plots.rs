@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_figure, assert_svg, scratch};
+use common::{assert_figure, assert_svg, scratch, svg_texts};
 use samsde::model::landscape::Quadratic;
 use samsde::plot::chart::{self, Figure, Mark, Series};
 use samsde::plot::phase::phase_diagram;
@@ -887,4 +887,78 @@ fn the_legend_column_and_the_notes_lie_outside_the_plot_area() {
             py + ph as i32
         );
     }
+}
+
+/// The numbers among `texts` (tick labels, value labels: texts that are a number and nothing else).
+fn numbers(texts: &[String]) -> Vec<f64> {
+    texts.iter().filter_map(|t| t.trim().parse::<f64>().ok()).collect()
+}
+
+/// Issue 9, read off the SVG text of the figures (every label is a `<text>` there):
+/// - human names: a model named `paper_e1_beale` is titled "E1 Beale", basin classes `min_up`/`min_down` read
+///   "min up (0, 1.5)"; no raw identifier appears in any run figure;
+/// - the trajectory plot has a labelled colour bar for f ("f(x, y)") and, like the cloud plot, the exit
+///   region in its legend;
+/// - probability axes are [0, 1]: every number on the basin figure and on the sweep's trapping and escape
+///   figures (ticks on both axes, ρ ∈ [0, 0.5], and value labels) lies in [0, 1], and both 0 and 1 are
+///   ticks — also when the probabilities of the sweep are NaN, ±∞, 0 or 1e300 at every third point.
+#[test]
+fn figure_text_has_human_names_labelled_colour_bar_exit_region_and_probability_axes_in_0_1() {
+    use samsde::model::Region;
+    use samsde::plot::Format;
+    let dir = scratch("plots-text");
+    let mut report = synthetic_report();
+    report.summary.model = "paper_e1_beale".into();
+    report.summary.exit_region = Some(Region::Ball {
+        center: vec![0.0, 0.0],
+        radius: 1.0,
+    });
+    let f = Quadratic::diagonal(&[1.0, -1.0]).unwrap();
+    let written = samsde::plot::render_all_as(&report, Some(&f), &dir, Format::Svg).unwrap();
+    assert_eq!(written.len(), NAMES.len());
+    for p in &written {
+        let texts = svg_texts(p);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(texts[0].starts_with("E1 Beale"), "{name}: title {:?}", texts[0]);
+        for raw in ["paper_e1_beale", "min_up", "min_down"] {
+            assert!(
+                !texts.iter().any(|t| t.contains(raw)),
+                "{name}: raw name {raw:?} in {texts:?}"
+            );
+        }
+    }
+    let texts = svg_texts(&dir.join("trajectories.svg"));
+    assert!(texts.iter().any(|t| t == "f(x, y)"), "no colour-bar label: {texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("exit region (‖x − d‖ < 1")),
+        "{texts:?}"
+    );
+    let texts = svg_texts(&dir.join("cloud.svg"));
+    assert!(texts.iter().any(|t| t.starts_with("exit region")), "{texts:?}");
+    let texts = svg_texts(&dir.join("basins.svg"));
+    assert!(texts.iter().any(|t| t.starts_with("min up (0, 1.5)")), "{texts:?}");
+
+    let sweep = dir.join("sweep");
+    std::fs::create_dir_all(&sweep).unwrap();
+    let rho: Vec<f64> = (0..6).map(|k| 0.1 * k as f64).collect();
+    let table = hostile_sweep(&[("dynamics.SAM.rho", rho)], false);
+    samsde::plot::sweep::render_all_as(&table, &sweep, Format::Svg).unwrap();
+    for p in [
+        dir.join("basins.svg"),
+        sweep.join("sweep_trapped.svg"),
+        sweep.join("sweep_escape.svg"),
+    ] {
+        let nums = numbers(&svg_texts(&p));
+        assert!(
+            nums.iter().all(|v| (0.0..=1.0).contains(v)),
+            "{}: a number outside [0, 1]: {nums:?}",
+            p.display()
+        );
+        assert!(
+            nums.contains(&0.0) && nums.contains(&1.0),
+            "{}: ticks {nums:?}",
+            p.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,6 +111,23 @@ pub fn assert_svg(path: &Path) {
     }
 }
 
+/// The text of every `<text>` element of the SVG figure at `path` (trimmed), in document order.
+pub fn svg_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "text")
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .filter_map(|t| t.text())
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- ensemble-level runs
 
 /// Threads of the rayon pool each test uses (the machine has 2 cores; the harness runs tests side by side).
