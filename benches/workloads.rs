@@ -1,8 +1,14 @@
-//! Benchmark workloads W1–W4 (`bench/numpy_baseline.py` holds the numpy versions of W1–W3; W3 is full-batch
-//! SAM (`sam_fullbatch`), kept so that speed stays comparable, W4 the mini-batch SAM SDE `sam` in W3's setting), run by samsde and,
+//! Benchmark workloads W1–W4 (`bench/numpy_baseline.py` holds their numpy versions; W3 is full-batch
+//! SAM (`sam_fullbatch`), kept so that speed stays comparable, W4 the mini-batch SAM SDE `sam` in W3's setting,
+//! shorter: T = 2, 4000 paths, because its numpy version evaluates the moment table every step), run by samsde and,
 //! alternately on the same machine, by numpy when `python3 -c "import numpy"` works (set SAMSDE_BENCH_PYTHON
 //! to choose the interpreter). Prints path-steps per second and the ratio. Run with `cargo bench --bench workloads`.
-//! Arguments: workload names (default W1 W2 W3 W4), `--reps N` (default 3), `--threads T`.
+//! Arguments: workload names (default W1 W2 W3 W4 and `whole`), `--reps N` (default 3), `--threads T`.
+//!
+//! `whole`: whole-process wall times of `samsde run` (the binary of this build, output into a temporary
+//! folder, figures and files included) on W2 and W3 beside the whole numpy process (interpreter start
+//! included), W3 with the Brownian-bridge correction on against off, and the scale target of issue 12:
+//! 10⁶ paths × 10³ steps of 2-D `sam_fullbatch` (W3's model with T = 1).
 
 use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
 use samsde::model::Model;
@@ -68,8 +74,8 @@ const W: [Workload; 4] = [
         rho: 0.05,
         x0: [0.5, 0.0],
         dt: 0.001,
-        t_end: 20.0,
-        paths: 10_000,
+        t_end: 2.0,
+        paths: 4_000,
         radius: Some(2.0),
     },
 ];
@@ -145,23 +151,30 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
 }
 
 /// The normal-sampling bound: path-steps per second when a step only draws its two normals (per-path
-/// generators, the same rayon parallelism and block size as samsde), i.e. the cost of the randomness alone.
+/// generators in the SIMD lanes of `LaneNormals`, 8 paths at a time, the same rayon parallelism and block
+/// size as samsde), i.e. the cost of the randomness alone.
 fn normal_bound(paths: u64, steps: usize) -> f64 {
     use rayon::prelude::*;
+    use samsde::brownian::{LaneNormals, LaneRng, path_rng};
     let t0 = Instant::now();
     let total: f64 = (0..paths.div_ceil(256))
         .into_par_iter()
         .map(|b| {
-            let mut acc = 0.0;
-            let mut z = [0.0; 2];
-            for i in (b * 256)..((b + 1) * 256).min(paths) {
-                let mut rng = samsde::brownian::path_rng(7, i);
+            let mut acc = [0.0; 8];
+            let last = ((b + 1) * 256).min(paths);
+            let mut i = b * 256;
+            while i < last {
+                let lanes = LaneRng::<8>::from_lanes(std::array::from_fn(|l| path_rng(7, i + l as u64)));
+                let mut z = LaneNormals::<8, 128>::new(lanes);
                 for _ in 0..steps {
-                    samsde::brownian::fill_normals(&mut rng, &mut z);
-                    acc += z[0] + z[1];
+                    let rows = z.next_rows(2);
+                    for (a, (z0, z1)) in acc.iter_mut().zip(rows[0].iter().zip(&rows[1])) {
+                        *a += z0 + z1;
+                    }
                 }
+                i += 8;
             }
-            acc
+            acc.iter().sum::<f64>()
         })
         .collect::<Vec<f64>>()
         .iter()
@@ -192,12 +205,12 @@ fn main() {
         match a.as_str() {
             "--reps" => reps = it.next().and_then(|v| v.parse().ok()).unwrap_or(3),
             "--threads" => threads = it.next().and_then(|v| v.parse().ok()),
-            s if s.starts_with('W') => names.push(s.to_string()),
+            s if s.starts_with('W') || s == "whole" => names.push(s.to_string()),
             _ => {}
         }
     }
     if names.is_empty() {
-        names = vec!["W1".into(), "W2".into(), "W3".into(), "W4".into()];
+        names = ["W1", "W2", "W3", "W4", "whole"].map(String::from).to_vec();
     }
     if let Some(t) = threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().unwrap();
@@ -261,4 +274,79 @@ fn main() {
             ))
         );
     }
+    if names.iter().any(|n| n == "whole") {
+        whole_process(have_numpy.then_some(python.as_str()), reps, threads);
+    }
+}
+
+/// Wall seconds of one process (None if it failed).
+fn wall(cmd: &mut Command) -> Option<f64> {
+    let t0 = Instant::now();
+    let out = cmd.output().ok()?;
+    if !out.status.success() {
+        eprintln!("{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    Some(t0.elapsed().as_secs_f64())
+}
+
+/// The whole-process comparisons (see the module docs); medians of `reps` alternating runs.
+fn whole_process(python: Option<&str>, reps: usize, threads: Option<usize>) {
+    let exe = env!("CARGO_BIN_EXE_samsde");
+    let out = std::env::temp_dir().join(format!("samsde-bench-{}", std::process::id()));
+    let cases: [(&str, &str, &[&str], Option<&str>); 4] = [
+        ("W2", "models/w2.toml", &[], Some("W2")),
+        ("W3", "models/w3.toml", &[], Some("W3")),
+        ("W3 bridge on", "models/w3.toml", &["--set", "exit.bridge=true"], None),
+        (
+            "scale 1e6x1e3",
+            "models/w3.toml",
+            &["--paths", "1000000", "--set", "solver.t_end=1"],
+            None,
+        ),
+    ];
+    println!();
+    println!(
+        "whole process (`samsde run`, output written to a temporary folder; numpy: `python3 bench/numpy_baseline.py NAME --reps 1`)"
+    );
+    println!("{:<14} {:>10} {:>10} {:>8}", "case", "samsde s", "numpy s", "ratio");
+    let mut medians = vec![];
+    for (name, model, extra, np) in cases {
+        let (mut ours, mut theirs) = (vec![], vec![]);
+        for _ in 0..reps {
+            let mut c = Command::new(exe);
+            c.args(["run", model, "--force", "--out"]).arg(&out).args(extra);
+            if let Some(t) = threads {
+                c.args(["--threads", &t.to_string()]);
+            }
+            ours.extend(wall(&mut c));
+            if let (Some(py), Some(w)) = (python, np) {
+                theirs.extend(wall(Command::new(py).args([
+                    "bench/numpy_baseline.py",
+                    w,
+                    "--reps",
+                    "1",
+                ])));
+            }
+        }
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        };
+        let (o, t) = (med(&mut ours), med(&mut theirs));
+        medians.push(o);
+        println!(
+            "{name:<14} {:>10} {:>10} {:>8}",
+            o.map_or("-".into(), |o| format!("{o:.2}")),
+            t.map_or("-".into(), |t| format!("{t:.2}")),
+            o.zip(t).map_or("-".into(), |(o, t)| format!("{:.1}x", t / o))
+        );
+    }
+    if let (Some(off), Some(on)) = (medians[1], medians[2]) {
+        println!(
+            "Brownian-bridge overhead on W3 (whole process, on vs off): {:+.0}%",
+            100.0 * (on / off - 1.0)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }

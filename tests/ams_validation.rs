@@ -39,7 +39,7 @@ fn abs(y: &f64) -> f64 {
     y.abs()
 }
 
-/// Asserts |est/exact − 1| < 10 %, that the 95 % interval covers `exact` and that it is informative.
+/// Asserts |est/exact − 1| < 10 %, |est − exact| < 5 SE, and that the 95 % interval is informative.
 fn check_exact(name: &str, est: &MeanExitEstimate, exact: f64) {
     let rel = est.mean_time / exact - 1.0;
     println!(
@@ -54,10 +54,14 @@ fn check_exact(name: &str, est: &MeanExitEstimate, exact: f64) {
     );
     assert_eq!(est.estimator, Estimator::Ams);
     assert!(rel.abs() < TOL_REL, "{name}: relative error {rel}");
+    // One estimate must be consistent with the exact value: within 5 standard errors. (That the 95 %
+    // interval covers 95 % of the time is the coverage tests' job; asking one run's interval to cover fails
+    // one run in twenty whenever the random numbers change — in issue 12 this one missed at −2.2 SE.)
     assert!(
-        est.ci95.0 <= exact && exact <= est.ci95.1,
-        "{name}: {:?} misses {exact}",
-        est.ci95
+        (est.mean_time - exact).abs() < 5.0 * est.std_error,
+        "{name}: {} ± {} is more than 5 SE from {exact}",
+        est.mean_time,
+        est.std_error
     );
     assert!(
         est.ci95.1 / est.ci95.0 < 1.5,

@@ -17,9 +17,9 @@
 use samsde::Error;
 use samsde::brownian::{self, path_rng};
 use samsde::model::Model;
-use samsde::model::landscape::Beale;
+use samsde::model::landscape::{Beale, DoubleWell, Expression, FiniteSum, Landscape, ToyNetwork};
 use samsde::model::noise::Noise;
-use samsde::sde::{NoiseStructure, Sde, Workspace};
+use samsde::sde::{NoiseStructure, Sde, Sgd, Usam, Workspace};
 use samsde::setup::{DynamicsKind, DynamicsSpec, build};
 use samsde::solver::{EulerMaruyama, Milstein, Solver, SolverKind, SolverScratch, SolverSpec};
 use std::sync::Arc;
@@ -331,4 +331,249 @@ fn build_refuses_milstein_on_general_noise_without_opt_in() {
     solver.kind = SolverKind::EulerMaruyama;
     solver.allow_dropping_areas = false;
     assert!(build(&spec, &model, &solver, &[0.0, 1.0], "dynamics.U").is_ok());
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The library's own SDEs, which have no closed-form solution: the reference is Milstein at the fine step
+// h_f = T/2^REF_FINE on the same Brownian path. A level h = T/2^k (k = 4…9) is ≥ 8 h_f, so the reference's own
+// error (order 1: ≤ 1/8 of the finest level's) moves the fitted slope by ≲ 0.03. A Milstein step with a wrong
+// derivative term still converges, but at order ½ (its error Σ δc (ΔW² − h) is a martingale of variance O(h)),
+// so it would miss the declared order 1 by ≈ 0.5.
+
+/// Fine grid of the reference solution: h_f = T/2^12.
+const REF_FINE: u32 = 12;
+/// Paths of the reference-based tests (MC error of the fitted slope ≲ 0.05: relative error of each level's
+/// mean |err| ≈ 1/√600 ≈ 4 %, the levels positively correlated).
+const REF_PATHS: u64 = 600;
+
+/// Mean absolute errors E|X_h(T) − X_ref(T)| per level k = KMIN..=KMAX of Euler–Maruyama and of Milstein (in
+/// this order), X_ref = Milstein at h_f on the same Brownian path.
+fn strong_errors_vs_fine(sde: &dyn Sde, x0: &[f64]) -> [Vec<f64>; 2] {
+    let (d, m) = (sde.dim(), sde.noise_dim());
+    let nfine = 1usize << REF_FINE;
+    let hf = T / nfine as f64;
+    let milstein = Milstein {
+        allow_dropping_areas: false,
+    };
+    let mut ws = sde.workspace();
+    let mut sc = SolverScratch::new(d, m);
+    let mut fine = vec![0.0; nfine * m];
+    let mut errs = [
+        vec![0.0; (KMAX - KMIN + 1) as usize],
+        vec![0.0; (KMAX - KMIN + 1) as usize],
+    ];
+    let mut dw = vec![0.0; m];
+    let (mut x, mut xref) = (vec![0.0; d], vec![0.0; d]);
+    for p in 0..REF_PATHS {
+        let mut rng = path_rng(77, p);
+        brownian::fill_normals(&mut rng, &mut fine);
+        for z in fine.iter_mut() {
+            *z *= hf.sqrt();
+        }
+        xref.copy_from_slice(x0);
+        for s in 0..nfine {
+            milstein.step(sde, &mut xref, hf, &fine[s * m..(s + 1) * m], &mut ws, &mut sc);
+        }
+        assert!(xref.iter().all(|v| v.is_finite()), "reference diverged");
+        for (which, err) in errs.iter_mut().enumerate() {
+            for (li, k) in (KMIN..=KMAX).enumerate() {
+                let n = 1usize << k;
+                let stride = nfine / n;
+                let h = T / n as f64;
+                x.copy_from_slice(x0);
+                for s in 0..n {
+                    dw.fill(0.0);
+                    for q in 0..stride {
+                        for j in 0..m {
+                            dw[j] += fine[(s * stride + q) * m + j];
+                        }
+                    }
+                    if which == 0 {
+                        EulerMaruyama.step(sde, &mut x, h, &dw, &mut ws, &mut sc);
+                    } else {
+                        milstein.step(sde, &mut x, h, &dw, &mut ws, &mut sc);
+                    }
+                }
+                for i in 0..d {
+                    err[li] += (x[i] - xref[i]).abs() / (REF_PATHS as f64 * d as f64);
+                }
+            }
+        }
+    }
+    errs
+}
+
+/// Fits the strong slope of Euler–Maruyama and Milstein on `sde` against the fine reference and checks each
+/// against the order the solver declares for the SDE's structure, within ±0.15 (as above).
+fn check_declared_orders(name: &str, sde: &dyn Sde, x0: &[f64]) {
+    let structure = sde.structure();
+    let errs = strong_errors_vs_fine(sde, x0);
+    for (kind, errs) in [SolverKind::EulerMaruyama, SolverKind::Milstein].into_iter().zip(errs) {
+        let (got, declared) = (slope(&errs), kind.strong_order(structure));
+        println!("{kind:?} on {name} ({structure:?}): errors {errs:?}, slope {got:.3}, declared {declared}");
+        assert!(
+            (got - declared).abs() <= 0.15,
+            "{kind:?} on {name} ({structure:?}): strong slope {got:.3}, declared order {declared}"
+        );
+        for w in errs.windows(2) {
+            assert!(w[1] < w[0], "{kind:?} on {name}: error does not decrease: {w:?}");
+        }
+    }
+}
+
+fn expression(formula: &str, vars: &[&str]) -> Arc<Expression> {
+    let v: Vec<String> = vars.iter().map(|s| s.to_string()).collect();
+    Arc::new(Expression::new(formula, &v).unwrap())
+}
+
+/// S-USAM in 1-D with N1 noise on f = −cos x (math spec §4.2, §5): σ(x) = √η(1 + ρ cos x)·√(c/B)(cos²x + δ²)^{1/4}
+/// is state-dependent (σσ' = O(1) with η = 0.5, ρ = 0.5, c = B = 1, δ = 0.3) and scalar, hence commutative:
+/// Milstein must show strong order 1 and Euler–Maruyama ½, from x₀ = 0.3 to T = 1.
+#[test]
+fn milstein_has_strong_order_one_on_1d_usam_with_n1_noise() {
+    let model = Model::new(expression("-cos(x)", &["x"]), Noise::hessian(1.0, 1.0, 0.3).unwrap()).unwrap();
+    let sde = Usam::new(model, 0.5, 0.5);
+    assert_eq!(sde.structure(), NoiseStructure::Commutative);
+    check_declared_orders("1-D USAM, N1, f = −cos x", &sde, &[0.3]);
+}
+
+/// A separable landscape f = −cos x + ¼y² − ½cos y under N1: H(x, y) = diag(cos x, ½ + ½cos y), so SGD's and
+/// USAM's diffusions are diagonal with σᵢᵢ of xᵢ alone (math spec §5, "S-SGD1, N1, separable f"). The structure
+/// is detected (diagonal, not general), `build` runs Milstein without the Lévy-area opt-in at declared strong
+/// order 1, and the fitted order of USAM (η = 0.5, ρ = 0.5, δ = 0.3, from (0.3, −0.4)) is 1 (Euler–Maruyama ½).
+/// One cross term (0.3 sin(xy)) makes the noise general again, and `build` refuses Milstein.
+#[test]
+fn milstein_runs_at_order_one_on_diagonal_noise_of_a_separable_landscape() {
+    let sep = expression("-cos(x) + 0.25*y^2 - 0.5*cos(y)", &["x", "y"]);
+    assert!(sep.separable());
+    let model = Model::new(sep, Noise::hessian(1.0, 1.0, 0.3).unwrap()).unwrap();
+    let solver = SolverSpec {
+        kind: SolverKind::Milstein,
+        dt: 1e-2,
+        allow_dropping_areas: false,
+    };
+    for kind in [DynamicsKind::Sgd, DynamicsKind::Usam] {
+        let spec = DynamicsSpec::new(kind, 0.5).rho(0.5);
+        let built = build(&spec, &model, &solver, &[0.0, 0.0], "dynamics.D").expect("Milstein on diagonal noise");
+        assert_eq!(built.structure, Some(NoiseStructure::Diagonal), "{kind:?}");
+        assert_eq!(built.strong_order, Some(1.0), "{kind:?}");
+    }
+    assert_eq!(Sgd::new(model.clone(), 0.5).structure(), NoiseStructure::Diagonal);
+    let usam = Usam::new(model, 0.5, 0.5);
+    assert_eq!(usam.structure(), NoiseStructure::Diagonal);
+    check_declared_orders("2-D USAM, N1, separable f", &usam, &[0.3, -0.4]);
+
+    // The built-in double well a(¼y⁴ − ½y²) + ½x² is separable too; N0 noise gives USAM diagonal noise as well.
+    let dw = Model::new(Arc::new(DoubleWell::default()), Noise::isotropic(1.0, 1.0).unwrap()).unwrap();
+    assert_eq!(Usam::new(dw, 0.1, 0.1).structure(), NoiseStructure::Diagonal);
+
+    let mixed = expression("-cos(x) + 0.25*y^2 - 0.5*cos(y) + 0.3*sin(x*y)", &["x", "y"]);
+    assert!(!mixed.separable());
+    let model = Model::new(mixed, Noise::hessian(1.0, 1.0, 0.3).unwrap()).unwrap();
+    let spec = DynamicsSpec::new(DynamicsKind::Usam, 0.5).rho(0.5);
+    assert!(matches!(
+        build(&spec, &model, &solver, &[0.0, 0.0], "dynamics.D"),
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+/// N2 whose samples differ from f by affine terms, fᵢ = f + aᵢᵀx with Σaᵢ = 0 (f = −cos x + ½y², N = 3): every
+/// ∇²fᵢ = ∇²f, so the factor columns √(κ/N)(∇fᵢ − g) = √(κ/N) aᵢ are constant and S-SGD1's noise is additive
+/// (math spec §5, N2 row: L^{i}σ_j = (η/(NB))(H_j − H)(∇f_i − g) = 0). The landscape declares it; the noise is
+/// then constant (checked: the factor and DF[u] at random points), SGD's structure additive, and `build` runs
+/// Milstein. The same samples without the declaration stay general (3 columns) and Milstein is refused.
+#[test]
+fn n2_with_equal_sample_hessians_is_additive() {
+    for declared in [true, false] {
+        let l = Arc::new(AffineSamples { declared });
+        let noise = Noise::finite_sum(2, true, l.clone()).unwrap();
+        let model = Model::new(l.clone(), noise.clone()).unwrap();
+        assert_eq!(model.noise_is_constant(), declared);
+        let spec = DynamicsSpec::new(DynamicsKind::Sgd, 0.1);
+        let solver = SolverSpec {
+            kind: SolverKind::Milstein,
+            dt: 1e-2,
+            allow_dropping_areas: false,
+        };
+        let built = build(&spec, &model, &solver, &[0.2, 0.1], "dynamics.SGD");
+        if declared {
+            let built = built.expect("Milstein on additive noise");
+            assert_eq!(built.structure, Some(NoiseStructure::Additive));
+            assert_eq!(built.strong_order, Some(1.0));
+        } else {
+            assert!(matches!(built, Err(Error::Unsupported { .. })));
+        }
+    }
+    // The declaration is true of these samples: F is the same everywhere and DF[u] = 0.
+    let l = AffineSamples { declared: true };
+    let noise = Noise::finite_sum(2, true, Arc::new(AffineSamples { declared: true })).unwrap();
+    let mut s = samsde::model::noise::NoiseScratch::new(2, 3);
+    let (mut f0, mut f, mut df) = (vec![0.0; 6], vec![0.0; 6], vec![0.0; 6]);
+    noise.factor(&l, &[0.0, 0.0], &mut f0, &mut s);
+    let mut rng = path_rng(5, 0);
+    for _ in 0..20 {
+        let mut xu = [0.0; 4];
+        brownian::fill_normals(&mut rng, &mut xu);
+        noise.factor(&l, &xu[..2], &mut f, &mut s);
+        noise.factor_jvp(&l, &xu[..2], &xu[2..], &mut df, &mut s);
+        for k in 0..6 {
+            assert!((f[k] - f0[k]).abs() < 1e-14, "F changes with x: {f:?} vs {f0:?}");
+            assert!(df[k].abs() < 1e-14, "DF[u] = {df:?}");
+        }
+    }
+    assert!(f0.iter().any(|v| v.abs() > 0.1), "the noise is not zero: {f0:?}");
+    // The toy network has equal sample Hessians only when all xᵢ² (and xᵢyᵢ) agree, e.g. N = 1.
+    assert!(FiniteSum::equal_sample_hessians(&ToyNetwork::new(1, 1.0, 3).unwrap()));
+    assert!(!FiniteSum::equal_sample_hessians(&ToyNetwork::new(12, 1.0, 3).unwrap()));
+}
+
+/// fᵢ(x, y) = −cos x + ½y² + aᵢ·(x, y) with a₁ = (1, 0), a₂ = (−1, 1), a₃ = (0, −1).
+#[derive(Debug)]
+struct AffineSamples {
+    /// Whether it declares its equal sample Hessians.
+    declared: bool,
+}
+
+const AFFINE: [[f64; 2]; 3] = [[1.0, 0.0], [-1.0, 1.0], [0.0, -1.0]];
+
+impl Landscape for AffineSamples {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        -x[0].cos() + 0.5 * x[1] * x[1]
+    }
+    fn gradient(&self, x: &[f64], g: &mut [f64]) {
+        g[0] = x[0].sin();
+        g[1] = x[1];
+    }
+    fn hessian(&self, x: &[f64], h: &mut [f64]) {
+        h.copy_from_slice(&[x[0].cos(), 0.0, 0.0, 1.0]);
+    }
+    fn third(&self, x: &[f64], u: &[f64], t: &mut [f64]) {
+        t.copy_from_slice(&[-x[0].sin() * u[0], 0.0, 0.0, 0.0]);
+    }
+    fn name(&self) -> &'static str {
+        "affine_samples"
+    }
+    fn finite_sum(self: Arc<Self>) -> Option<Arc<dyn FiniteSum>> {
+        Some(self)
+    }
+}
+
+impl FiniteSum for AffineSamples {
+    fn samples(&self) -> usize {
+        3
+    }
+    fn sample_gradient(&self, i: usize, x: &[f64], g: &mut [f64]) {
+        self.gradient(x, g);
+        g[0] += AFFINE[i][0];
+        g[1] += AFFINE[i][1];
+    }
+    fn sample_hessian(&self, _i: usize, x: &[f64], h: &mut [f64]) {
+        self.hessian(x, h);
+    }
+    fn equal_sample_hessians(&self) -> bool {
+        self.declared
+    }
 }

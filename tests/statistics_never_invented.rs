@@ -1,7 +1,8 @@
 //! Statistics that are never invented (issue 9), through the real binary: missing values are null in
 //! summary.json and empty cells in the CSV files; diverged paths are warned about, counted as exits at their
 //! divergence time, and withhold the width; exit-time quantiles are order statistics of the exit times in
-//! exit_times.csv; the last snapshot is exactly t_end; a "saddle" that is a minimum is warned about.
+//! exit_times.csv; the last snapshot is exactly t_end; a "saddle" that is a minimum is warned about; f not
+//! finite on the plotted region is said.
 
 mod common;
 
@@ -376,4 +377,137 @@ x0 = [0.0, 0.0]
     let dy = &summary(&out)["dynamics"][0];
     assert!(dy["diverged"].as_u64().unwrap() > 3, "{}", dy["diverged"]);
     assert!(dy["width"]["trace"].is_null() && dy["final"]["mean"].is_null());
+}
+
+/// f = x² − y² + 0·log(x + 0.5) is NaN for x < −0.5 (its gradient, 2x and −2y plus 0·1/(x + 0.5), is finite),
+/// and the paths start at x = −1: the run says on stderr and in summary.warnings that f is not finite on part
+/// of the region trajectories.png draws, and the share it names is that of the grid columns with x ≤ −0.5 in
+/// the box it names (within one column, the box being printed to 5 digits). The same run without the log term
+/// says nothing of the kind.
+#[test]
+fn f_not_finite_on_the_plotted_region_is_said() {
+    let d = scratch("never-invented-domain");
+    let text = r#"# f undefined left of x = -0.5
+name = "domain"
+[landscape]
+kind = "expression"
+formula = "x^2 - y^2 + 0*log(x + 0.5)"
+[noise]
+kind = "isotropic"
+sigma = 0.1
+[[dynamics]]
+kind = "sgd"
+lr = 0.01
+[solver]
+dt = 0.01
+t_end = 0.5
+[ensemble]
+paths = 8
+x0 = [-1.0, 0.0]
+"#;
+    for (formula, said) in [("x^2 - y^2 + 0*log(x + 0.5)", true), ("x^2 - y^2", false)] {
+        let m = model(&d, &text.replace("x^2 - y^2 + 0*log(x + 0.5)", formula));
+        let out = d.join(if said { "nan" } else { "finite" });
+        let a = bin().arg("run").arg(&m).arg("--out").arg(&out).assert().success();
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        let warned = summary(&out)["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w.as_str())
+            .find(|w| w.starts_with("f is not finite"))
+            .map(String::from);
+        assert_eq!(warned.is_some(), said, "{formula}: {warned:?}");
+        assert_eq!(err.contains("warning: f is not finite"), said, "{formula}: {err}");
+        let Some(w) = warned else { continue };
+        assert!(w.contains("grey") && w.contains("Fix:") && w.contains("= NaN"), "{w}");
+        // "at P % of the grid points of the region …, [lo, hi] × …"
+        let share: f64 = w
+            .split("at ")
+            .nth(1)
+            .unwrap()
+            .split(" %")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let bx = w.split('[').nth(1).unwrap().split(']').next().unwrap();
+        let (lo, hi): (f64, f64) = {
+            let v: Vec<f64> = bx.split(", ").map(|s| s.parse().unwrap()).collect();
+            (v[0], v[1])
+        };
+        let cols = (0..101).filter(|&i| lo + (hi - lo) * i as f64 / 100.0 <= -0.5).count();
+        let expected = 100.0 * cols as f64 / 101.0;
+        assert!(
+            (share - expected).abs() <= 100.0 / 101.0 + 1e-9,
+            "share {share} % vs {expected} % of the columns of [{lo}, {hi}] left of −0.5"
+        );
+        assert!(lo < -1.0 && hi > -0.5, "box [{lo}, {hi}]");
+    }
+}
+
+/// A key varied twice (in two `--vary`, or twice in one `K1+K2`) is refused with exit status 2 and nothing
+/// written: the last axis would silently win and the grid would list points that were never run. (Empty model
+/// files and labels outside letters, digits, '_', '-' are tests/resources.rs, seeds_threads_empty_files_and_labels.)
+/// The same sweep with the key varied once runs.
+#[test]
+fn a_key_varied_twice_is_refused() {
+    let d = scratch("never-invented-vary");
+    let m = model(
+        &d,
+        r#"# one SGD
+name = "vary"
+[landscape]
+kind = "quadratic"
+hessian = [[1.0]]
+[[dynamics]]
+label = "GD"
+kind = "sgd"
+lr = 0.1
+[solver]
+dt = 0.1
+t_end = 0.2
+[ensemble]
+paths = 4
+"#,
+    );
+    for (vary, says) in [
+        (
+            ["--vary", "solver.t_end=0.2,0.3", "--vary", "solver.t_end=0.4,0.5"],
+            "solver.t_end is varied twice",
+        ),
+        (
+            [
+                "--vary",
+                "solver.t_end+solver.t_end=0.2,0.3",
+                "--vary",
+                "ensemble.paths=4,5",
+            ],
+            "solver.t_end appears twice",
+        ),
+    ] {
+        let out = d.join("out");
+        let a = bin()
+            .arg("sweep")
+            .arg(&m)
+            .args(vary)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(err.contains(says), "{vary:?}: {err}");
+        assert!(!out.exists(), "{vary:?}: something was written");
+    }
+    let out = d.join("ok");
+    bin()
+        .arg("sweep")
+        .arg(&m)
+        .args(["--vary", "solver.t_end=0.2,0.3", "--vary", "ensemble.paths=4,5"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let (_, rows) = csv(&out.join("sweep.csv"));
+    assert_eq!(rows.len(), 4);
 }

@@ -33,7 +33,6 @@ pub fn stream_rng(seed: u64, ids: &[u64]) -> PathRng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
 
     #[test]
     fn streams_differ_by_every_id_and_are_reproducible() {

@@ -440,7 +440,6 @@ mod tests {
             0.0
         }
         fn step(&self, x: &mut f64, rng: &mut PathRng, _: &mut ()) {
-            use rand::Rng;
             *x += self.drift;
             if self.kick {
                 *x += (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;

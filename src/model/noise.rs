@@ -315,11 +315,26 @@ impl Noise {
         }
     }
 
-    /// Whether Σ_B is the same at every x (N0, N3, and N1 on a quadratic landscape).
+    /// Whether Σ_B is the same at every x (N0, N3, N1 on a quadratic landscape, N2 with equal sample Hessians).
     pub fn is_constant(&self, l: &dyn Landscape) -> bool {
         match self {
             Noise::Isotropic { .. } | Noise::Linear { .. } => true,
             Noise::Hessian { .. } => l.constant_hessian().is_some(),
+            Noise::FiniteSum { losses, .. } => losses.equal_sample_hessians(),
+        }
+    }
+
+    /// Whether the factor F(x) is diagonal at every x with Fᵢᵢ a function of xᵢ alone (the diagonal noise of
+    /// math spec §5): N0 always; N1 on a separable landscape (H(x) diagonal with Hᵢᵢ of xᵢ alone, so
+    /// √(c/B)|H|_δ^{1/2} is too); N3 when its factor Σ_B^{1/2} is diagonal; never N2 (m = N columns).
+    pub fn diagonal_factor(&self, l: &dyn Landscape) -> bool {
+        match self {
+            Noise::Isotropic { .. } => true,
+            Noise::Hessian { .. } => l.separable(),
+            Noise::Linear { factor, columns } => {
+                let d = l.dim();
+                *columns == d && (0..d).all(|i| (0..d).all(|j| i == j || factor[i * d + j] == 0.0))
+            }
             Noise::FiniteSum { .. } => false,
         }
     }

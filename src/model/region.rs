@@ -3,6 +3,12 @@
 //! of a step left it in between (the exit correction).
 
 use crate::error::{Result, ensure};
+
+/// A face whose crossing exponent 2ab/(v dt) is at least this (p = e^{−exponent} ≤ 1e-15) counts as not
+/// crossed: its probability is exactly 0 and no uniform is drawn for it (issue 12: the bridge nearly free).
+/// The bias this allows is below 1e-15 per face and step, e.g. < 1e-8 on an exit probability over 10⁶
+/// steps of a box in 4-D.
+pub const NEGLIGIBLE_EXPONENT: f64 = 34.538776394910684; // 15 ln 10
 use serde::{Deserialize, Serialize};
 
 /// A neighbourhood of the saddle.
@@ -119,7 +125,8 @@ impl Region {
 
     /// Probability that a Brownian bridge from `x0` to `x1` (both inside) over time `dt` crossed the
     /// boundary, each face treated as a half-space: p = exp(−2ab/(v dt)) with a, b the distances of the two
-    /// ends to the face and v the variance rate normal to it (`var(dir)`); faces combine as 1 − Π(1 − p).
+    /// ends to the face and v the variance rate normal to it (`var(dir)`), exactly 0 when the exponent is at
+    /// least [`NEGLIGIBLE_EXPONENT`] (p ≤ 1e-15); faces combine as 1 − Π(1 − p).
     /// `dir` is a scratch vector of length d.
     pub fn crossing_probability(
         &self,
@@ -130,7 +137,12 @@ impl Region {
         mut var: impl FnMut(&[f64]) -> f64,
     ) -> f64 {
         let face = |a: f64, b: f64, v: f64| {
-            if v > 0.0 { (-2.0 * a * b / (v * dt)).exp() } else { 0.0 }
+            let e = 2.0 * a * b / (v * dt);
+            if v > 0.0 && e < NEGLIGIBLE_EXPONENT {
+                (-e).exp()
+            } else {
+                0.0
+            }
         };
         match self {
             Region::Ball { center, radius } => {

@@ -2,6 +2,7 @@
 //! report (with the closed forms beside the estimates), how a report is written to and read from an output
 //! folder, and the output folder itself.
 
+pub mod domain;
 pub mod files;
 pub mod output;
 pub mod schema;

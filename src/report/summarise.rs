@@ -252,6 +252,16 @@ pub fn summarise(exp: &Experiment, obs: &Observations) -> Report {
             snr_median,
         });
     }
+    let attractors: Vec<Vec<f64>> = dynamics
+        .iter()
+        .flat_map(|d| d.basins.iter().filter_map(|b| b.point.clone()))
+        .collect();
+    let drawn = paths
+        .iter()
+        .map(|p| p.x.as_slice())
+        .chain((!paths.is_empty()).then_some(exp.saddle.x.as_slice()))
+        .chain(attractors.iter().filter(|_| !paths.is_empty()).map(Vec::as_slice));
+    warnings.extend(super::domain::nonfinite_warning(l.as_ref(), drawn));
     Report {
         summary: Summary {
             samsde_version: env!("CARGO_PKG_VERSION").into(),

@@ -28,6 +28,12 @@ pub trait Diffusion: Send + Sync {
     fn diffusion_jvp(&self, model: &Model, x: &[f64], u: &[f64], ds: &mut [f64], ws: &mut Workspace);
     /// Whether σ depends on x on `model`; decides the noise structure (math spec §5).
     fn state_dependent(&self, model: &Model) -> bool;
+    /// The noise structure on `model`: additive when σ is constant, else commutative for one noise column
+    /// and general otherwise ([`structure_of`]); a diffusion that knows more (diagonal σ with σᵢᵢ a function
+    /// of xᵢ alone, [`super::diagonal_structure`]) says so. Asked once, when the SDE is composed.
+    fn structure(&self, model: &Model) -> NoiseStructure {
+        structure_of(model, self.state_dependent(model))
+    }
     /// Remarks for the report (regularisations in force, validity).
     fn notes(&self) -> Vec<String> {
         Vec::new()
@@ -40,16 +46,20 @@ pub struct Composed<D, S> {
     model: Model,
     drift: D,
     diffusion: S,
+    /// `diffusion.structure(&model)`, decided once (solvers ask for it every step).
+    structure: NoiseStructure,
 }
 
 impl<D: Drift, S: Diffusion> Composed<D, S> {
     /// The SDE dX = b(X) dt + σ(X) dW with b from `drift` and σ from `diffusion` on `model` (parameters are
     /// validated by the caller, e.g. the dynamics builder).
     pub fn from_parts(model: Model, drift: D, diffusion: S) -> Self {
+        let structure = diffusion.structure(&model);
         Composed {
             model,
             drift,
             diffusion,
+            structure,
         }
     }
     /// The model.
@@ -66,7 +76,7 @@ impl<D: Drift, S: Diffusion> Sde for Composed<D, S> {
         self.model.columns()
     }
     fn structure(&self) -> NoiseStructure {
-        structure_of(&self.model, self.diffusion.state_dependent(&self.model))
+        self.structure
     }
     fn is_affine(&self) -> bool {
         self.drift.is_affine(&self.model) && !self.diffusion.state_dependent(&self.model)

@@ -130,6 +130,8 @@ impl Workspace {
 
 /// Structure of a diffusion that is a state-dependent transform of Σ_B^{1/2} of `model` (constant when
 /// `state_dependent` is false): additive, commutative for one noise column, else general.
+///
+/// [`diagonal_structure`] refines it for the diffusions built from H(x) and N1's factor alone.
 pub fn structure_of(model: &Model, state_dependent: bool) -> NoiseStructure {
     if !state_dependent {
         NoiseStructure::Additive
@@ -137,6 +139,24 @@ pub fn structure_of(model: &Model, state_dependent: bool) -> NoiseStructure {
         NoiseStructure::Commutative
     } else {
         NoiseStructure::General
+    }
+}
+
+/// Structure of a state-dependent diffusion σ = φ(H(x)) F(x) built from the Hessian and the noise factor
+/// only (SGD's √η F, USAM's √η(I+ρH)F): on a separable landscape (f = Σᵢ fᵢ(xᵢ), so H(x) is diagonal with Hᵢᵢ
+/// a function of xᵢ alone) with a diagonal noise factor of the same kind ([`Noise::diagonal_factor`]: N0, N1,
+/// N3 with diagonal Σ₁), σ is diagonal with σᵢᵢ a function of xᵢ alone — diagonal noise, commutative since
+/// L^{j₁}σ_{j₂} = (Dσ_{j₂})σ_{j₁} = 0 for j₁ ≠ j₂ — and Milstein has strong order 1 without Lévy areas (math
+/// spec §5, "S-SGD1, N1, separable f"). Otherwise [`structure_of`].
+///
+/// [`Noise::diagonal_factor`]: crate::model::Noise::diagonal_factor
+pub fn diagonal_structure(model: &Model, state_dependent: bool) -> NoiseStructure {
+    let s = structure_of(model, state_dependent);
+    let l = model.landscape();
+    if s == NoiseStructure::General && l.separable() && model.noise().diagonal_factor(l.as_ref()) {
+        NoiseStructure::Diagonal
+    } else {
+        s
     }
 }
 

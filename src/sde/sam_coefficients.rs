@@ -49,6 +49,13 @@ pub struct IsoPoint {
 /// direction is deterministic (u = ĝ): m₁ = 1 (0 at g = 0), p = 1, and q = α = β = 0 with zero derivatives.
 #[inline]
 pub fn iso_prepare(iso: &IsotropicMoments, g: &[f64], s: f64, ghat: &mut [f64]) -> IsoPoint {
+    iso_prepare_with(iso, g, s, ghat, true)
+}
+
+/// [`iso_prepare`], with the r-derivatives only when `derivatives` is set (otherwise `dv` is 0; the values are
+/// the same bits either way, at half the table work).
+#[inline]
+pub fn iso_prepare_with(iso: &IsotropicMoments, g: &[f64], s: f64, ghat: &mut [f64], derivatives: bool) -> IsoPoint {
     let gnorm = crate::linalg::norm(g);
     if gnorm > 0.0 && gnorm.is_finite() {
         for (h, gi) in ghat.iter_mut().zip(g) {
@@ -77,7 +84,18 @@ pub fn iso_prepare(iso: &IsotropicMoments, g: &[f64], s: f64, ghat: &mut [f64]) 
         return IsoPoint { v, dv, gnorm, r: 0.0 };
     }
     let r = gnorm / s;
-    let (v, dv) = iso.eval_with_dr(r);
+    let (v, dv) = if derivatives {
+        iso.eval_with_dr(r)
+    } else {
+        let zero = IsoScalars {
+            m1: 0.0,
+            p: 0.0,
+            q: 0.0,
+            alpha: 0.0,
+            beta: 0.0,
+        };
+        (iso.eval(r), zero)
+    };
     IsoPoint { v, dv, gnorm, r }
 }
 
@@ -97,8 +115,28 @@ pub fn iso_mean_cov(
     mean: &mut [f64],
     cov: &mut [f64],
 ) -> IsoPoint {
+    iso_mean_cov_with(iso, h, h2, g, s, rho, ghat, k, mean, cov, true)
+}
+
+/// [`iso_mean_cov`], with the table's r-derivatives (for [`iso_cov_jvp`]) only when `derivatives` is set: the
+/// same mean and covariance bits either way, at half the table work without them.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn iso_mean_cov_with(
+    iso: &IsotropicMoments,
+    h: &[f64],
+    h2: &[f64],
+    g: &[f64],
+    s: f64,
+    rho: f64,
+    ghat: &mut [f64],
+    k: &mut [f64],
+    mean: &mut [f64],
+    cov: &mut [f64],
+    derivatives: bool,
+) -> IsoPoint {
     let d = g.len();
-    let pt = iso_prepare(iso, g, s, ghat);
+    let pt = iso_prepare_with(iso, g, s, ghat, derivatives);
     let IsoScalars { m1, p, q, alpha, beta } = pt.v;
     crate::linalg::matvec(h, ghat, k);
     let a = alpha - beta;

@@ -42,6 +42,10 @@ impl Diffusion for SgdDiffusion {
             .factor_jvp(model.landscape().as_ref(), x, u, ds, &mut ws.noise);
         scale(ds, self.eta.sqrt());
     }
+    /// Diagonal on a separable landscape with N0, N1 or diagonal N3 noise ([`super::diagonal_structure`]).
+    fn structure(&self, model: &Model) -> super::NoiseStructure {
+        super::diagonal_structure(model, self.state_dependent(model))
+    }
     fn state_dependent(&self, model: &Model) -> bool {
         !model.noise_is_constant()
     }

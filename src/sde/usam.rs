@@ -70,6 +70,10 @@ impl Diffusion for UsamDiffusion {
         }
         scale(ds, self.eta.sqrt());
     }
+    /// Diagonal on a separable landscape with N0, N1 or diagonal N3 noise ([`super::diagonal_structure`]).
+    fn structure(&self, model: &Model) -> super::NoiseStructure {
+        super::diagonal_structure(model, self.state_dependent(model))
+    }
     fn state_dependent(&self, model: &Model) -> bool {
         !model.is_linear_gaussian()
     }

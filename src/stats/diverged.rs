@@ -73,3 +73,39 @@ impl Observer for Diverged {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The withholding rule is "more than 1 %": 2 of 200 diverged (exactly 1 %) keeps the survivors' moments,
+    /// 3 of 200 withholds them; per snapshot, the count by that snapshot decides (a late divergence does not
+    /// withhold earlier snapshots); merged shards decide on the pooled counts.
+    #[test]
+    fn moments_are_withheld_above_one_percent_diverged() {
+        let at = |count: u64, by_snapshot: Vec<u64>| Diverged {
+            count,
+            paths: 200,
+            by_snapshot,
+        };
+        assert!(!at(2, vec![0, 2]).too_many(None));
+        assert!(at(3, vec![0, 3]).too_many(None));
+        let late = at(5, vec![0, 1, 5]);
+        assert!(!late.too_many(Some(0)) && !late.too_many(Some(1)) && late.too_many(Some(2)));
+        // An index past the stored snapshots falls back to the total.
+        assert!(late.too_many(Some(7)));
+        assert!(
+            !Diverged::new(3).too_many(None),
+            "no paths observed: nothing to withhold"
+        );
+        let mut a = at(2, vec![1, 2]);
+        a.merge(at(2, vec![0, 2]));
+        assert_eq!((a.count, a.paths, a.by_snapshot.clone()), (4, 400, vec![1, 4]));
+        assert!(!a.too_many(None), "4 of 400 is 1 %");
+        a.merge(at(3, vec![1, 3]));
+        assert!(
+            a.too_many(None) && !a.too_many(Some(0)),
+            "7 of 600 > 1 %; 2 of 600 by snapshot 0 is not"
+        );
+    }
+}

@@ -70,6 +70,7 @@ pub struct MomentEstimate {
 
 /// Adds the effect of moving a block's centre by `e` (new y = y − e) to its T₃ and Q₄ (T₃ in place, the
 /// new Q₄ returned); `m2` is the block's co-moment matrix, `n` its count, `tmp` a scratch of length d.
+#[inline(always)]
 fn shift(n: f64, m2: &[f64], t3: &mut [f64], q4: f64, e: &[f64], tmp: &mut [f64]) -> f64 {
     let d = e.len();
     let tr: f64 = (0..d).map(|i| m2[i * d + i]).sum();
@@ -97,7 +98,7 @@ impl Moments {
         }
     }
     /// Adds a position x, with saddle d and a scratch vector of length 2·dim.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, x: &[f64], saddle: &[f64], scratch: &mut [f64]) {
         let d = x.len();
         let (e, tmp) = scratch.split_at_mut(d);
@@ -254,8 +255,16 @@ impl Merge for Snapshots {
 
 impl Observer for Snapshots {
     fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
-        let scratch = self.scratch.of_len(2 * x.len());
-        self.at[j].push(x, &path.plan.saddle, scratch);
+        let saddle = &path.plan.saddle;
+        // d ≤ 4: the same arithmetic in the same order, compiled for the constant d (loops unrolled).
+        let mut small = [0.0; 8];
+        match x.len() {
+            1 => self.at[j].push(&x[..1], saddle, &mut small[..2]),
+            2 => self.at[j].push(&x[..2], saddle, &mut small[..4]),
+            3 => self.at[j].push(&x[..3], saddle, &mut small[..6]),
+            4 => self.at[j].push(&x[..4], saddle, &mut small[..8]),
+            d => self.at[j].push(x, saddle, self.scratch.of_len(2 * d)),
+        }
     }
 }
 

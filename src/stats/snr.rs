@@ -9,11 +9,18 @@
 //! median. Exact zeros (g = 0 with noise) have their own bin and report 0; values below 1e-8 report 1e-8, values
 //! ≥ 1e8 (or Σ_B = 0 with g ≠ 0) report 1e8. Points where both vanish, or that are not finite, are counted
 //! apart and excluded.
+//!
+//! Cost (issue 12): with a constant Σ_B (N0, N3, N1 on a quadratic, [`crate::model::Noise::is_constant`]) tr Σ_B
+//! is evaluated once, not per snapshot; the bin of a value is found without `log10`, from its exponent and top
+//! mantissa bits (a table of 64 buckets per octave) and a comparison with the exact bin edges, which are the
+//! smallest doubles that the defining formula ⌊(log10 r + 8)·50⌋ puts in each bin. The bins are therefore
+//! those of that formula bit for bit (tested against it near every edge and on 10⁶ log-uniform values).
 
 use super::Merge;
 use crate::ensemble::{Observer, PathView};
 use crate::model::{Model, NoiseScratch};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// Histogram bins per decade.
 pub const BINS_PER_DECADE: usize = 50;
@@ -32,6 +39,8 @@ struct Probe {
     g: Vec<f64>,
     f: Vec<f64>,
     scratch: NoiseScratch,
+    /// (tr Σ_B, √tr Σ_B) when Σ_B is the same at every x: evaluated once.
+    constant_trace: Option<(f64, f64)>,
 }
 
 /// Histogram of ‖g‖/√tr Σ_B over snapshots and paths.
@@ -55,15 +64,22 @@ impl SnrHistogram {
     /// An empty histogram that evaluates ‖g‖/√tr Σ_B on `model` at every snapshot.
     pub fn new(model: &Model) -> Self {
         let (d, m) = (model.dim(), model.columns());
+        let mut probe = Probe {
+            model: model.clone(),
+            g: vec![0.0; d],
+            f: vec![0.0; d * m],
+            scratch: NoiseScratch::new(d, model.samples()),
+            constant_trace: None,
+        };
+        let l = model.landscape().as_ref();
+        if model.noise().is_constant(l) {
+            let tr = probe.trace(&vec![0.0; d]);
+            probe.constant_trace = Some((tr, tr.sqrt()));
+        }
         SnrHistogram {
             counts: vec![0; BINS + 3],
             undefined: 0,
-            probe: Some(Probe {
-                model: model.clone(),
-                g: vec![0.0; d],
-                f: vec![0.0; d * m],
-                scratch: NoiseScratch::new(d, model.samples()),
-            }),
+            probe: Some(probe),
         }
     }
     /// An empty histogram that observes nothing (no model attached).
@@ -87,8 +103,7 @@ impl SnrHistogram {
         } else if ratio >= 1e8 {
             BINS + 2
         } else {
-            let pos = (ratio.log10() - LOG_LO) * BINS_PER_DECADE as f64;
-            if pos < 0.0 { 1 } else { 2 + (pos as usize).min(BINS - 1) }
+            regular_bin(ratio)
         };
         self.counts[k] += 1;
     }
@@ -119,6 +134,88 @@ impl SnrHistogram {
     }
 }
 
+impl Probe {
+    /// tr Σ_B(x) = Σ F²ᵢⱼ.
+    fn trace(&mut self, x: &[f64]) -> f64 {
+        let l = self.model.landscape().as_ref();
+        self.model.noise().factor(l, x, &mut self.f, &mut self.scratch);
+        self.f.iter().map(|v| v * v).sum()
+    }
+}
+
+/// The defining bin formula for 0 < r < 1e8: 1 below 1e-8, else 2 + min(⌊(log10 r + 8)·50⌋, BINS − 1).
+fn bin_by_log10(r: f64) -> usize {
+    let pos = (r.log10() - LOG_LO) * BINS_PER_DECADE as f64;
+    if pos < 0.0 { 1 } else { 2 + (pos as usize).min(BINS - 1) }
+}
+
+/// Mantissa bits of a bucket key: 2⁶ = 64 buckets per octave, each narrower than a third of a bin.
+const BUCKET_BITS: u32 = 6;
+/// Key (bits >> (52 − BUCKET_BITS)) of the first bucket, at 2⁻²⁷ < 1e-8; the last octave starts at 2²⁶ < 1e8 < 2²⁷.
+const FIRST_KEY: u64 = (1023 - 27) << BUCKET_BITS;
+/// Buckets from 2⁻²⁷ to 2²⁷.
+const BUCKETS: usize = 54 << BUCKET_BITS;
+
+/// The bin edges and the bucket table of [`regular_bin`].
+struct BinTable {
+    /// edge\[k\]: the smallest double r > 0 with `bin_by_log10(r)` ≥ 2 + k (k = 0..BINS), ascending;
+    /// edge\[BINS\] = +∞.
+    edge: Vec<f64>,
+    /// below\[b\]: the number of edges ≤ the first double of bucket b.
+    below: Vec<u16>,
+}
+
+fn bin_table() -> &'static BinTable {
+    static TABLE: OnceLock<BinTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // bin_by_log10 is non-decreasing in r, so each edge is found by bisection on the bit patterns of
+        // positive doubles (ordered like the doubles), between 1e-9 (bin 1) and 1e8.
+        let edge: Vec<f64> = (0..BINS)
+            .map(|k| {
+                let (mut lo, mut hi) = (1e-9f64.to_bits(), 1e8f64.to_bits());
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if bin_by_log10(f64::from_bits(mid)) >= 2 + k {
+                        hi = mid;
+                    } else {
+                        lo = mid;
+                    }
+                }
+                f64::from_bits(hi)
+            })
+            .chain([f64::INFINITY])
+            .collect();
+        let below: Vec<u16> = (0..BUCKETS as u64)
+            .map(|b| {
+                let start = f64::from_bits((FIRST_KEY + b) << (52 - BUCKET_BITS));
+                edge.partition_point(|&e| e <= start) as u16
+            })
+            .collect();
+        // every bucket holds at most one edge, so one comparison finishes the lookup
+        let mut bounds: Vec<u16> = below.clone();
+        bounds.push(BINS as u16);
+        assert!(
+            bounds.windows(2).all(|w| w[1] - w[0] <= 1),
+            "a bucket holds two bin edges"
+        );
+        BinTable { edge, below }
+    })
+}
+
+/// `bin_by_log10(r)` for 0 < r < 1e8 without a logarithm: the bucket of r's exponent and top mantissa bits
+/// gives the number of edges below it, and the (at most one) edge inside the bucket is compared directly,
+/// without a branch.
+#[inline]
+fn regular_bin(r: f64) -> usize {
+    let t = bin_table();
+    let key = r.to_bits() >> (52 - BUCKET_BITS);
+    if key < FIRST_KEY {
+        return 1;
+    }
+    let k = t.below[(key - FIRST_KEY) as usize] as usize;
+    1 + k + usize::from(t.edge[k] <= r)
+}
+
 impl Merge for SnrHistogram {
     fn merge(&mut self, b: Self) {
         if self.counts.is_empty() {
@@ -140,15 +237,20 @@ impl Observer for SnrHistogram {
             return;
         }
         l.gradient(x, &mut p.g);
-        p.model.noise().factor(l, x, &mut p.f, &mut p.scratch);
         let gn = crate::linalg::norm(&p.g);
-        let tr: f64 = p.f.iter().map(|v| v * v).sum();
+        let (tr, sqrt_tr) = match p.constant_trace {
+            Some(c) => c,
+            None => {
+                let tr = p.trace(x);
+                (tr, tr.sqrt())
+            }
+        };
         let ratio = if !(gn.is_finite() && tr.is_finite()) || (gn == 0.0 && tr == 0.0) {
             f64::NAN
         } else if tr == 0.0 {
             f64::INFINITY
         } else {
-            gn / tr.sqrt()
+            gn / sqrt_tr
         };
         self.push(ratio);
     }
@@ -181,5 +283,83 @@ mod tests {
         [f64::INFINITY, 1e9, 1e-12].iter().for_each(|v| big.push(*v));
         assert_eq!(big.median(), Some(1e8));
         assert_eq!(SnrHistogram::inactive().median(), None);
+    }
+
+    /// The table lookup gives the bins of the defining formula ⌊(log10 r + 8)·50⌋ bit for bit: on the 128
+    /// doubles around every edge and every 10^(k/50), around every bucket start, and on 10⁶ values
+    /// log-uniform on [1e-9, 1e8).
+    #[test]
+    fn bin_lookup_equals_log10_formula() {
+        let check = |r: f64| {
+            if r > 0.0 && r < 1e8 {
+                assert_eq!(regular_bin(r), bin_by_log10(r), "r = {r:e} ({:#x})", r.to_bits());
+            }
+        };
+        let around = |c: f64| {
+            let b = c.to_bits();
+            (b - 64..b + 64).map(f64::from_bits).for_each(check);
+        };
+        let t = bin_table();
+        assert!(t.edge.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!((t.edge.len(), t.edge[BINS]), (BINS + 1, f64::INFINITY));
+        // log10 rounds doubles a few ulps below 1e-8 to −8 exactly, so the first edge sits just below 1e-8
+        assert!((t.edge[0] / 1e-8 - 1.0).abs() < 1e-13, "first edge {:e}", t.edge[0]);
+        t.edge[..BINS].iter().for_each(|&e| around(e));
+        (0..=BINS).for_each(|k| around(10f64.powf(LOG_LO + k as f64 / BINS_PER_DECADE as f64)));
+        (0..BUCKETS as u64).for_each(|b| around(f64::from_bits((FIRST_KEY + b) << (52 - BUCKET_BITS))));
+        let mut rng = crate::brownian::path_rng(5, 0);
+        for _ in 0..1_000_000 {
+            check(10f64.powf(-9.0 + 17.0 * crate::brownian::uniform(&mut rng)));
+        }
+    }
+
+    /// With constant noise tr Σ_B is evaluated once; the histogram equals the one that evaluates the factor at
+    /// every snapshot (the cache is only a cache).
+    #[test]
+    fn constant_trace_is_only_a_cache() {
+        use crate::ensemble::PathView;
+        use crate::model::landscape::Quadratic;
+        use crate::model::noise::Noise;
+        let model = Model::new(
+            std::sync::Arc::new(Quadratic::diagonal(&[1.0, -0.5]).unwrap()),
+            Noise::isotropic(0.7, 3.0).unwrap(),
+        )
+        .unwrap();
+        let mut cached = SnrHistogram::new(&model);
+        assert!(cached.probe.as_ref().unwrap().constant_trace.is_some());
+        let mut fresh = SnrHistogram::new(&model);
+        fresh.probe.as_mut().unwrap().constant_trace = None;
+        let plan = crate::stepper::Plan {
+            start: vec![0.0; 2],
+            spread: 0.0,
+            saddle: vec![0.0; 2],
+            region: None,
+            bridge: false,
+            stop_on_exit: false,
+            basins: vec![],
+            basin_radius: 0.1,
+            stop_on_basin: false,
+            blowup: 1e12,
+        };
+        let record = crate::stepper::PathRecord::new(2, 1);
+        let view = PathView {
+            index: 0,
+            record: &record,
+            plan: &plan,
+            t_end: 1.0,
+        };
+        let mut rng = crate::brownian::path_rng(9, 0);
+        for j in 0..10_000 {
+            let x = [
+                crate::brownian::normal(&mut rng),
+                1e-6 * crate::brownian::normal(&mut rng),
+            ];
+            cached.snapshot(&view, j, &x);
+            fresh.snapshot(&view, j, &x);
+        }
+        cached.snapshot(&view, 0, &[0.0, 0.0]);
+        fresh.snapshot(&view, 0, &[0.0, 0.0]);
+        assert_eq!(cached, fresh);
+        assert_eq!(cached.counts[0], 1);
     }
 }

@@ -7,7 +7,8 @@
 //! With constant noise σ = S, Milstein is Euler–Maruyama, so both solvers use it. The results equal the
 //! general path up to rounding (tested); the general path stays the reference implementation.
 
-use super::{Scratch, Stepper};
+use super::kernel::{self, LaneStep};
+use super::{PathJob, PathRecord, Scratch, Stepper};
 use crate::brownian::{self, PathRng};
 use crate::sde::{LinearSde, Sde};
 use crate::solver::SolverScratch;
@@ -97,57 +98,107 @@ impl<const N: usize> FixedStepper<N> {
         })
     }
 
-    /// The deterministic part of the step, x + b(x) dt.
+    /// One Euler–Maruyama step x ← x + b(x)dt + S√dt z for L paths at once (`x[i][l]`, `z[j][l]`): the one
+    /// definition of this stepper's arithmetic. The scalar step is L = 1, and lane l of any L performs
+    /// exactly the scalar operations in the same order (no FMA), so the multi-path kernel
+    /// (`stepper::kernel`) and [`Stepper::step`] give the same bits.
     #[inline(always)]
-    fn deterministic(&self, x: &[f64; N]) -> [f64; N] {
-        let mut b = [0.0; N];
+    fn step_lanes_impl<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        let mut a = [[0.0; L]; N];
         match &self.drift {
             Drift::Linear { m, c } => {
                 for i in 0..N {
-                    let mut acc = c[i];
+                    let mut acc = [c[i]; L];
                     for k in 0..N {
-                        acc += m[i][k] * x[k];
+                        for l in 0..L {
+                            acc[l] += m[i][k] * x[k][l];
+                        }
                     }
-                    b[i] = acc;
+                    a[i] = acc;
                 }
             }
             Drift::Sam { h, g0, rho, eps } => {
-                let mut g = *g0;
+                // g = Hx + g₀, Hg, ‖g‖²; b = −(g + ρHg/√(‖g‖² + ε²)).
+                let mut g = [[0.0; L]; N];
                 for i in 0..N {
+                    let mut acc = [g0[i]; L];
                     for k in 0..N {
-                        g[i] += h[i][k] * x[k];
+                        for l in 0..L {
+                            acc[l] += h[i][k] * x[k][l];
+                        }
+                    }
+                    g[i] = acc;
+                }
+                let mut gg = [0.0; L];
+                let mut hg = [[0.0; L]; N];
+                for i in 0..N {
+                    for l in 0..L {
+                        gg[l] += g[i][l] * g[i][l];
+                    }
+                    for k in 0..N {
+                        for l in 0..L {
+                            hg[i][l] += h[i][k] * g[k][l];
+                        }
                     }
                 }
-                let mut hg = [0.0; N];
-                let mut gg = 0.0;
-                for i in 0..N {
-                    gg += g[i] * g[i];
-                    for k in 0..N {
-                        hg[i] += h[i][k] * g[k];
-                    }
+                let e2 = eps * eps;
+                let mut coef = [0.0; L];
+                for l in 0..L {
+                    coef[l] = rho / (gg[l] + e2).sqrt();
                 }
-                let coef = rho / (gg + eps * eps).sqrt();
                 for i in 0..N {
-                    b[i] = x[i] - (g[i] + coef * hg[i]) * self.dt;
+                    for l in 0..L {
+                        a[i][l] = x[i][l] - (g[i][l] + coef[l] * hg[i][l]) * self.dt;
+                    }
                 }
             }
         }
-        b
+        for i in 0..N {
+            let mut noise = [0.0; L];
+            for k in 0..N {
+                for l in 0..L {
+                    noise[l] += self.s_sqrt_dt[i][k] * z[k][l];
+                }
+            }
+            for l in 0..L {
+                x[i][l] = a[i][l] + noise[l];
+            }
+        }
     }
 
-    /// One Euler–Maruyama step x ← x + b(x)dt + S√dt z with z ~ N(0, I) drawn from `rng`.
+    /// dirᵀSSᵀdir.
+    fn variance(&self, dir: &[f64]) -> f64 {
+        let mut v = 0.0;
+        for k in 0..N {
+            let c: f64 = (0..N).map(|i| dir[i] * self.s[i][k]).sum();
+            v += c * c;
+        }
+        v
+    }
+
+    /// One step of one path with z ~ N(0, I) drawn from `rng` (the L = 1 case).
     #[inline(always)]
     fn step_array(&self, x: &mut [f64; N], rng: &mut PathRng) {
         let mut z = [0.0; N];
         brownian::fill_normals(rng, &mut z);
-        let a = self.deterministic(x);
-        for i in 0..N {
-            let mut noise = 0.0;
-            for k in 0..N {
-                noise += self.s_sqrt_dt[i][k] * z[k];
-            }
-            x[i] = a[i] + noise;
-        }
+        let mut xl: [[f64; 1]; N] = std::array::from_fn(|i| [x[i]]);
+        let zl: [[f64; 1]; N] = std::array::from_fn(|i| [z[i]]);
+        self.step_lanes_impl(&mut xl, &zl);
+        *x = std::array::from_fn(|i| xl[i][0]);
+    }
+}
+
+impl<const N: usize> LaneStep<N> for FixedStepper<N> {
+    #[inline(always)]
+    fn step_lanes<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        self.step_lanes_impl(x, z)
+    }
+    fn variance_bound(&self) -> Option<f64> {
+        // dirᵀSSᵀdir ≤ ‖S‖²_F for a unit dir.
+        Some(self.s.iter().flatten().map(|v| v * v).sum::<f64>() * (1.0 + 1e-12))
+    }
+    fn variance_at(&self, _x_prev: &[f64; N], dir: &[f64]) -> f64 {
+        self.variance(dir)
     }
 }
 
@@ -190,12 +241,11 @@ impl<const N: usize> Stepper for FixedStepper<N> {
         taken
     }
     fn bridge_variance(&self, dir: &[f64], _s: &Scratch) -> Option<f64> {
-        let mut v = 0.0;
-        for k in 0..N {
-            let c: f64 = (0..N).map(|i| dir[i] * self.s[i][k]).sum();
-            v += c * c;
-        }
-        Some(v)
+        Some(self.variance(dir))
+    }
+    /// The multi-path kernel (`stepper::kernel`): the same records as the lane loop, bit for bit.
+    fn run_paths(&self, jobs: &[PathJob], records: &mut [PathRecord]) {
+        kernel::simulate(self, jobs, records)
     }
 }
 

@@ -10,10 +10,11 @@
 //! (`SdeStepper<Sam, EulerMaruyama>`) up to rounding (tests/dynamics.rs). Milstein needs Dσ and Lévy areas in
 //! d ≥ 2, so only Euler–Maruyama runs here.
 
-use super::{Scratch, Stepper};
+use super::kernel::{self, LaneStep};
+use super::{PathJob, PathRecord, Scratch, Stepper};
 use crate::brownian::{self, PathRng};
 use crate::linalg;
-use crate::sde::sam_coefficients::iso_mean_cov;
+use crate::sde::sam_coefficients::iso_mean_cov_with;
 use crate::sde::sam_moments::IsotropicMoments;
 use crate::solver::SolverScratch;
 use std::sync::Arc;
@@ -105,7 +106,7 @@ impl<const N: usize> FixedSam<N> {
             }
         }
         let (mut ghat, mut kv, mut mean, mut cov) = ([0.0; N], [0.0; N], [0.0; N], [[0.0; N]; N]);
-        iso_mean_cov(
+        iso_mean_cov_with(
             &self.table,
             self.h.as_flattened(),
             self.h2.as_flattened(),
@@ -116,8 +117,58 @@ impl<const N: usize> FixedSam<N> {
             &mut kv,
             &mut mean,
             cov.as_flattened_mut(),
+            false,
         );
         (mean, cov)
+    }
+
+    /// σ/√η = Cov\[G\]^{1/2} at x.
+    #[inline(always)]
+    fn root(&self, x: &[f64; N]) -> ([f64; N], [[f64; N]; N]) {
+        let (mean, cov) = self.coefficients(x);
+        (mean, sym_sqrt_fixed(&cov))
+    }
+
+    /// One Euler–Maruyama step of L paths at once (`x[i][l]`, normals `z[j][l]`): the one definition of
+    /// this stepper's arithmetic. The coefficients are evaluated lane by lane; the update is vectorised.
+    /// Lane l performs exactly the operations of the scalar step (L = 1), so the multi-path kernel and
+    /// [`Stepper::step`] give the same bits.
+    #[inline(always)]
+    fn step_lanes_impl<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        let mut mean = [[0.0; L]; N];
+        let mut root = [[[0.0; L]; N]; N];
+        for l in 0..L {
+            let (m, r) = self.root(&std::array::from_fn(|i| x[i][l]));
+            for i in 0..N {
+                mean[i][l] = m[i];
+                for k in 0..N {
+                    root[i][k][l] = r[i][k];
+                }
+            }
+        }
+        self.update(x, &mean, &root, z);
+    }
+
+    /// x ← x − E\[G\] dt + √(η dt) Cov\[G\]^{1/2} z, lane by lane.
+    #[inline(always)]
+    fn update<const L: usize>(
+        &self,
+        x: &mut [[f64; L]; N],
+        mean: &[[f64; L]; N],
+        root: &[[[f64; L]; N]; N],
+        z: &[[f64; L]],
+    ) {
+        for i in 0..N {
+            let mut noise = [0.0; L];
+            for k in 0..N {
+                for l in 0..L {
+                    noise[l] += root[i][k][l] * z[k][l];
+                }
+            }
+            for l in 0..L {
+                x[i][l] += -mean[i][l] * self.dt + self.noise_scale * noise[l];
+            }
+        }
     }
 
     /// One step; returns Cov\[G\]^{1/2} at the step's start.
@@ -125,16 +176,43 @@ impl<const N: usize> FixedSam<N> {
     fn step_array(&self, x: &mut [f64; N], rng: &mut PathRng) -> [[f64; N]; N] {
         let mut z = [0.0; N];
         brownian::fill_normals(rng, &mut z);
-        let (mean, cov) = self.coefficients(x);
-        let root = sym_sqrt_fixed(&cov);
-        for i in 0..N {
-            let mut noise = 0.0;
-            for k in 0..N {
-                noise += root[i][k] * z[k];
-            }
-            x[i] += -mean[i] * self.dt + self.noise_scale * noise;
-        }
+        let (mean, root) = self.root(x);
+        let mut xl: [[f64; 1]; N] = std::array::from_fn(|i| [x[i]]);
+        let zl: [[f64; 1]; N] = std::array::from_fn(|i| [z[i]]);
+        let ml: [[f64; 1]; N] = std::array::from_fn(|i| [mean[i]]);
+        let rl: [[[f64; 1]; N]; N] = std::array::from_fn(|i| std::array::from_fn(|k| [root[i][k]]));
+        self.update(&mut xl, &ml, &rl, &zl);
+        *x = std::array::from_fn(|i| xl[i][0]);
         root
+    }
+
+    /// dirᵀσσᵀdir for σ = √η·`root`, as [`Stepper::bridge_variance`] computes it from the stored σ.
+    fn variance(&self, root: &[[f64; N]; N], dir: &[f64]) -> f64 {
+        let c = self.eta.sqrt();
+        let mut v = 0.0;
+        for k in 0..N {
+            let col: f64 = (0..N).map(|i| dir[i] * (c * root[i][k])).sum();
+            v += col * col;
+        }
+        v
+    }
+}
+
+impl<const N: usize> LaneStep<N> for FixedSam<N> {
+    #[inline(always)]
+    fn step_lanes<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        self.step_lanes_impl(x, z)
+    }
+    /// G − E\[G\] = ρH(u − E u) + ξ with ‖u‖ = 1, so eᵀCov\[G\]e ≤ (ρ‖H‖₂ + s)² for a unit e, and v ≤ η times
+    /// that (‖H‖_F ≥ ‖H‖₂; a relative 1e-6 covers the table's 4e-15 and the rounding of the root).
+    fn variance_bound(&self) -> Option<f64> {
+        let hf = self.h.iter().flatten().map(|v| v * v).sum::<f64>().sqrt();
+        let b = self.rho * hf + self.s;
+        Some(self.eta * b * b * (1.0 + 1e-6))
+    }
+    fn variance_at(&self, x_prev: &[f64; N], dir: &[f64]) -> f64 {
+        let (_, root) = self.root(x_prev);
+        self.variance(&root, dir)
     }
 }
 
@@ -190,6 +268,10 @@ impl<const N: usize> Stepper for FixedSam<N> {
             v += c * c;
         }
         Some(v)
+    }
+    /// The multi-path kernel (`stepper::kernel`): the same records as the lane loop, bit for bit.
+    fn run_paths(&self, jobs: &[PathJob], records: &mut [PathRecord]) {
+        kernel::simulate(self, jobs, records)
     }
 }
 

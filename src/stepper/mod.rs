@@ -10,6 +10,7 @@ pub mod batch;
 pub mod discrete;
 pub mod fixed;
 pub mod fixed_sam;
+pub mod kernel;
 pub mod lanes;
 
 pub use batch::Batched;

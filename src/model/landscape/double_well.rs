@@ -41,6 +41,10 @@ impl DoubleWell {
 }
 
 impl Landscape for DoubleWell {
+    /// a(¼y⁴ − ½y²) + ½x²: a sum of one-variable terms.
+    fn separable(&self) -> bool {
+        true
+    }
     fn dim(&self) -> usize {
         2
     }

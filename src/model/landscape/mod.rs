@@ -51,6 +51,12 @@ pub trait Landscape: Send + Sync + Debug {
     fn variable_names(&self) -> Vec<String> {
         default_names(self.dim())
     }
+    /// Whether f = Σᵢ fᵢ(xᵢ) + c: the Hessian is diagonal everywhere and ∂ᵢ∂ᵢf depends on xᵢ alone. Then the N1
+    /// noise factor and USAM's diffusion are diagonal with σᵢᵢ a function of xᵢ (diagonal, commutative noise:
+    /// Milstein has strong order 1 without Lévy areas). Default `false` (not known to be separable).
+    fn separable(&self) -> bool {
+        false
+    }
     /// `Some(H)` when the Hessian does not depend on x (quadratic f); lets dynamics precompute linear forms.
     fn constant_hessian(&self) -> Option<&[f64]> {
         None
@@ -74,6 +80,12 @@ pub trait FiniteSum: Send + Sync + Debug {
     fn sample_gradient(&self, i: usize, x: &[f64], g: &mut [f64]);
     /// ∇²fᵢ(x), row-major.
     fn sample_hessian(&self, i: usize, x: &[f64], h: &mut [f64]);
+    /// Whether every ∇²fᵢ equals ∇²f at every x (fᵢ = f + an affine function of x). Then each ∇fᵢ − g is
+    /// constant, so N2's factor and Σ_B are constant: S-SGD1's noise is additive and the Milstein terms
+    /// L^{i}σ_j = (η/(NB))(H_j − H)(∇f_i − g) all vanish (math spec §5, N2 row). Default `false` (not known).
+    fn equal_sample_hessians(&self) -> bool {
+        false
+    }
 }
 
 /// x, y for d = 2, x for d = 1; x0, x1, … otherwise.

@@ -151,6 +151,11 @@ impl Landscape for Quadratic {
     fn constant_hessian(&self) -> Option<&[f64]> {
         Some(&self.h)
     }
+    /// A quadratic with a diagonal Hessian is a sum of one-variable parabolas.
+    fn separable(&self) -> bool {
+        let d = self.dim();
+        (0..d).all(|i| (0..d).all(|j| i == j || self.h[i * d + j] == 0.0))
+    }
     fn known_points(&self) -> Vec<(String, Vec<f64>)> {
         vec![("center".into(), self.center.clone())]
     }

@@ -179,4 +179,13 @@ impl FiniteSum for ToyNetwork {
         h[2] = h[1];
         h[3] = x2 * u * u;
     }
+    /// ∇²fᵢ = xᵢ² v vᵀ + (p xᵢ² − xᵢ yᵢ) J depends on i only through xᵢ² and xᵢ yᵢ: the sample Hessians are
+    /// all equal iff those are (e.g. N = 1, or inputs ±a; the noise then vanishes).
+    fn equal_sample_hessians(&self) -> bool {
+        let (x0, y0) = (self.xs[0], self.ys[0]);
+        self.xs
+            .iter()
+            .zip(&self.ys)
+            .all(|(x, y)| x * x == x0 * x0 && x * y == x0 * y0)
+    }
 }

@@ -69,6 +69,8 @@ pub struct Expression {
     formula: String,
     variables: Vec<String>,
     program: Program,
+    /// Whether the formula is a sum of one-variable terms ([`Program::separable`], computed once).
+    separable: bool,
 }
 
 impl Expression {
@@ -80,10 +82,12 @@ impl Expression {
     pub fn new(formula: &str, variables: &[String]) -> Result<Self> {
         validate_variables(variables)?;
         let program = parse::parse(formula, variables)?;
+        let separable = program.separable();
         Ok(Expression {
             formula: formula.to_string(),
             variables: variables.to_vec(),
             program,
+            separable,
         })
     }
 
@@ -187,6 +191,10 @@ fn with_scratch<S: Scalar, R>(key: &'static LocalKey<RefCell<Vec<S>>>, len: usiz
 }
 
 impl Landscape for Expression {
+    /// Decided from the compiled tape when the formula was parsed (conservative: `false` when unsure).
+    fn separable(&self) -> bool {
+        self.separable
+    }
     fn dim(&self) -> usize {
         self.variables.len()
     }

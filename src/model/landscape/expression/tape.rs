@@ -109,6 +109,34 @@ pub(super) struct Program {
     pub(super) root: usize,
 }
 
+impl Program {
+    /// Whether the formula is a sum of terms each of at most one variable, f = Σᵢ fᵢ(xᵢ) + c (so ∇²f is
+    /// diagonal everywhere and ∂ᵢ∂ᵢf depends on xᵢ alone): a pass over the instructions tracking, per slot, the
+    /// variables its value depends on and whether it is such a sum. Conservative: `false` when unsure (more
+    /// than 128 variables, or a product of two non-constant factors of different variables).
+    pub(super) fn separable(&self) -> bool {
+        let single = |m: u128| m.count_ones() <= 1;
+        let mut slot = vec![(0u128, true); self.slots];
+        for ins in &self.instrs {
+            let (da, sa) = slot[ins.a];
+            let (db, sb) = slot[ins.b];
+            slot[ins.out] = match ins.op {
+                Op::Const(_) => (0, true),
+                Op::Var(k) if k < 128 => (1u128 << k, true),
+                Op::Var(_) => return false,
+                Op::Add | Op::Sub => (da | db, sa && sb),
+                Op::Mul if da == 0 => (db, sb),
+                Op::Mul if db == 0 => (da, sa),
+                Op::Div if db == 0 => (da, sa),
+                Op::Mul | Op::Div => (da | db, single(da | db)),
+                Op::Affine { .. } => (da, sa),
+                Op::Unary(_) => (da, single(da)),
+            };
+        }
+        slot[self.root].1
+    }
+}
+
 /// A value during compilation: a folded constant, or the output of node `n`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Val {
