@@ -151,28 +151,29 @@ fn run_samsde(w: &Workload, seed: u64) -> (f64, f64, String) {
 }
 
 /// The normal-sampling bound: path-steps per second when a step only draws its two normals (per-path
-/// generators in the SIMD lanes of `LaneNormals`, 8 paths at a time, the same rayon parallelism and block
+/// generators in the SIMD lanes of `LaneNormals`, `KERNEL_LANES` paths at a time as the kernels draw them, the same rayon parallelism and block
 /// size as samsde), i.e. the cost of the randomness alone.
 fn normal_bound(paths: u64, steps: usize) -> f64 {
     use rayon::prelude::*;
     use samsde::brownian::{LaneNormals, LaneRng, path_rng};
+    use samsde::stepper::kernel::KERNEL_LANES as L;
     let t0 = Instant::now();
     let total: f64 = (0..paths.div_ceil(256))
         .into_par_iter()
         .map(|b| {
-            let mut acc = [0.0; 8];
+            let mut acc = [0.0; L];
             let last = ((b + 1) * 256).min(paths);
             let mut i = b * 256;
             while i < last {
-                let lanes = LaneRng::<8>::from_lanes(std::array::from_fn(|l| path_rng(7, i + l as u64)));
-                let mut z = LaneNormals::<8, 128>::new(lanes);
+                let lanes = LaneRng::<L>::from_lanes(std::array::from_fn(|l| path_rng(7, i + l as u64)));
+                let mut z = LaneNormals::<L, 128>::new(lanes);
                 for _ in 0..steps {
                     let rows = z.next_rows(2);
                     for (a, (z0, z1)) in acc.iter_mut().zip(rows[0].iter().zip(&rows[1])) {
                         *a += z0 + z1;
                     }
                 }
-                i += 8;
+                i += L as u64;
             }
             acc.iter().sum::<f64>()
         })

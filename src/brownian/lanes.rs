@@ -616,17 +616,30 @@ impl<const L: usize, const K: usize> LaneNormals<L, K> {
 
     /// The next n ≤ K rows, contiguous (rows left in the block are moved to its front, then the block is
     /// topped up, so the order of each lane's normals is unchanged).
-    #[inline]
+    #[inline(always)]
     pub fn next_rows(&mut self, n: usize) -> &[[f64; L]] {
-        assert!(n <= K, "asked for {n} rows from blocks of {K}");
         if self.pos + n > K {
-            let left = K - self.pos;
-            self.buf.copy_within(self.pos.., 0);
-            self.rng.fill_normals(&mut self.buf[left..]);
-            self.pos = 0;
+            self.refill(n);
         }
         self.pos += n;
         &self.buf[self.pos - n..self.pos]
+    }
+
+    /// Moves the rows left to the front of the block and tops it up (out of line: once per K/n calls).
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, n: usize) {
+        assert!(n <= K, "asked for {n} rows from blocks of {K}");
+        let left = K - self.pos;
+        self.buf.copy_within(self.pos.., 0);
+        self.rng.fill_normals(&mut self.buf[left..]);
+        self.pos = 0;
+    }
+
+    /// Drops the buffered rows (the next call draws a fresh block). Only for when no lane needs them: each
+    /// lane's stream has already moved past its buffered normals, which are lost.
+    pub fn discard(&mut self) {
+        self.pos = K;
     }
 
     /// Lane l continues with the stream `g` from its next row on (the rows already handed out are kept;

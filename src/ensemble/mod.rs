@@ -2,7 +2,7 @@
 //!
 //! Paths are grouped in blocks of [`BLOCK`] consecutive indices. A block runs its paths (every dynamics of
 //! the run on the same paths, from generators derived only from (seed, path index)) through each stepper's
-//! lane loop ([`crate::stepper::lanes`]), then replays the paths' records, in path order, into one
+//! lane loop ([`crate::stepper::lanes`]), then hands the paths' records, in path order, to one
 //! [`Observer`] per dynamics. Blocks run in parallel on rayon, wave by wave, and their observers are merged
 //! in index order by a [`TreeFold`], so:
 //! - results are bit-identical at any thread count, and the first k paths are those of a k-path run;
@@ -201,8 +201,8 @@ fn fold_range<O: Observer>(
     fold
 }
 
-/// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths), every dynamics on every path, then replays the
-/// path records into the observers in path order.
+/// Runs block `b`: paths b·BLOCK .. min((b+1)·BLOCK, paths), every dynamics on every path, then hands the
+/// path records, in path order, to the observers ([`Observer::block`]).
 fn run_block<O: Observer>(
     b: u64,
     ens: &Ensemble,
@@ -230,26 +230,24 @@ fn run_block<O: Observer>(
             recs
         })
         .collect();
+    let views: Vec<Vec<PathView>> = records
+        .iter()
+        .zip(entries)
+        .map(|(recs, e)| {
+            recs.iter()
+                .zip(paths.clone())
+                .map(|(record, index)| PathView {
+                    index,
+                    record,
+                    plan,
+                    t_end: e.schedule.t_end.min(t_end),
+                })
+                .collect()
+        })
+        .collect();
     let mut obs: Vec<O> = (0..entries.len()).map(fresh).collect();
-    for (p, index) in paths.enumerate() {
-        let view = |k: usize| PathView {
-            index,
-            record: &records[k][p],
-            plan,
-            t_end: entries[k].schedule.t_end.min(t_end),
-        };
-        for (k, o) in obs.iter_mut().enumerate() {
-            let v = view(k);
-            for j in 0..v.record.alive.len() {
-                if let Some(x) = v.position(j) {
-                    o.snapshot(&v, j, x);
-                }
-            }
-            o.end_path(&v);
-            if k > 0 {
-                o.paired(&v, &view(0));
-            }
-        }
+    for (k, o) in obs.iter_mut().enumerate() {
+        o.block(&views[k], (k > 0).then(|| &views[0][..]));
     }
     obs
 }

@@ -2,9 +2,12 @@
 //! that the runner calls for every path in index order, after the path's block has run; every hook has a
 //! default that does nothing, so an observer implements only what it needs (as argmin's observers do).
 //!
-//! The runner does not know which observers are attached: it replays each path's [`PathRecord`] into the
-//! observer of its dynamics — [`Observer::snapshot`] at every snapshot time the path was running,
-//! [`Observer::end_path`] once, then [`Observer::paired`] with the first dynamics' record of the same path.
+//! The runner does not know which observers are attached: it hands each block's [`PathRecord`]s, in path
+//! order, to the observer of their dynamics ([`Observer::block`]), whose default replays them path by path —
+//! [`Observer::snapshot`] at every snapshot time the path was running, [`Observer::end_path`] once, then
+//! [`Observer::paired`] with the first dynamics' record of the same path. An observer whose per-path work
+//! is dominated by latency (divisions, square roots) overrides [`Observer::block`] to do it for the whole
+//! block at once (the moments by two passes, the SNR histogram in vector loops; issue 12).
 //! A new statistic is a new observer (an accumulator in `stats/` implementing this trait), never a change
 //! to the runner.
 
@@ -60,6 +63,21 @@ pub trait Observer: Merge + Send {
     /// For every dynamics but the run's first: the same path of the first dynamics (common random numbers),
     /// for paired statistics. Called after [`Observer::end_path`].
     fn paired(&mut self, _path: &PathView<'_>, _reference: &PathView<'_>) {}
+    /// One block of paths in index order, with the first dynamics' views of the same paths as `reference`
+    /// (for every dynamics but the first). The default calls the per-path hooks path by path.
+    fn block(&mut self, paths: &[PathView<'_>], reference: Option<&[PathView<'_>]>) {
+        for (p, v) in paths.iter().enumerate() {
+            for j in 0..v.record.alive.len() {
+                if let Some(x) = v.position(j) {
+                    self.snapshot(v, j, x);
+                }
+            }
+            self.end_path(v);
+            if let Some(r) = reference {
+                self.paired(v, &r[p]);
+            }
+        }
+    }
 }
 
 /// An optional observer (e.g. exit times, only with an exit region) observes when present.
@@ -77,6 +95,11 @@ impl<O: Observer> Observer for Option<O> {
     fn paired(&mut self, path: &PathView<'_>, reference: &PathView<'_>) {
         if let Some(o) = self {
             o.paired(path, reference);
+        }
+    }
+    fn block(&mut self, paths: &[PathView<'_>], reference: Option<&[PathView<'_>]>) {
+        if let Some(o) = self {
+            o.block(paths, reference);
         }
     }
 }

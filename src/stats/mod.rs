@@ -59,6 +59,9 @@ macro_rules! observer_set {
             fn paired(&mut self, path: &PathView<'_>, reference: &PathView<'_>) {
                 $(self.$field.paired(path, reference);)*
             }
+            fn block(&mut self, paths: &[PathView<'_>], reference: Option<&[PathView<'_>]>) {
+                $(self.$field.block(paths, reference);)*
+            }
         }
     };
 }

@@ -23,7 +23,7 @@
 //! (empty), nor the standard error of the trace (NaN: moving Q₄ to a merged centre needs the full M₂); the
 //! trace itself, the variances, the MSD and its standard error are exact in both modes.
 
-use super::{Merge, Welford, WelfordVec};
+use super::{FULL_COVARIANCE_MAX_DIM, Merge, Welford, WelfordVec};
 use crate::ensemble::{Observer, PathView};
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +124,89 @@ impl Moments {
         self.cloud.push(x, e);
         self.msd
             .push(x.iter().zip(saddle).map(|(a, b)| (a - b) * (a - b)).sum());
+    }
+    /// The accumulator of the positions at snapshot `j` of the paths of a block that were running then, by
+    /// two passes (issue 12): the mean μ = Σx/n first, then the central sums about it,
+    ///
+    /// M₂ = Σ yyᵀ, T₃ = Σ ‖y‖² y, Q₄ = Σ ‖y‖⁴ (y = x − μ), and for the MSD r = ‖x − d‖²: r̄ = Σr/n, Σ(r − r̄)²,
+    ///
+    /// which are the quantities [`Moments::push`] keeps (equal in exact arithmetic, and at least as accurate
+    /// in floating point), with two divisions per block instead of d + 2 per point. `d` is x's dimension;
+    /// `v` (three vectors of length d: μ, y, T₃) and `m` (M₂: d² entries, d above the full-covariance
+    /// dimension) are zeroed work buffers: fixed-size arrays for small d, so that with d a constant the
+    /// loops unroll and the sums stay in registers.
+    #[inline(always)]
+    fn of_block<V: AsMut<[f64]>, M: AsMut<[f64]>>(
+        paths: &[PathView<'_>],
+        j: usize,
+        saddle: &[f64],
+        d: usize,
+        mut v: V,
+        mut m: M,
+    ) -> Moments {
+        let mut out = Moments::new(d);
+        let full = out.cloud.is_full();
+        let (mean, rest) = v.as_mut()[..3 * d].split_at_mut(d);
+        let (y, t3) = rest.split_at_mut(d);
+        let m2 = &mut m.as_mut()[..if full { d * d } else { d }];
+        let r2 = |x: &[f64]| -> f64 { x.iter().zip(saddle).map(|(a, c)| (a - c) * (a - c)).sum() };
+        let (mut n, mut rsum) = (0u64, 0.0);
+        for x in paths.iter().filter_map(|v| v.position(j)) {
+            n += 1;
+            for i in 0..d {
+                mean[i] += x[i];
+            }
+            rsum += r2(x);
+        }
+        if n == 0 {
+            return out;
+        }
+        let nf = n as f64;
+        for v in mean.iter_mut() {
+            *v /= nf;
+        }
+        let rmean = rsum / nf;
+        let (mut q4, mut rm2) = (0.0, 0.0);
+        for x in paths.iter().filter_map(|v| v.position(j)) {
+            let mut s = 0.0;
+            for i in 0..d {
+                y[i] = x[i] - mean[i];
+                s += y[i] * y[i];
+            }
+            if full {
+                for i in 0..d {
+                    for k in i..d {
+                        m2[i * d + k] += y[i] * y[k];
+                    }
+                    t3[i] += s * y[i];
+                }
+                q4 += s * s;
+            } else {
+                for i in 0..d {
+                    m2[i] += y[i] * y[i];
+                }
+            }
+            let e = r2(x) - rmean;
+            rm2 += e * e;
+        }
+        if full {
+            for i in 0..d {
+                for k in 0..i {
+                    m2[i * d + k] = m2[k * d + i];
+                }
+            }
+            out.t3.copy_from_slice(t3);
+            out.q4 = q4;
+        }
+        out.cloud.n = n;
+        out.cloud.mean.copy_from_slice(mean);
+        out.cloud.m2.copy_from_slice(m2);
+        out.msd = Welford {
+            n,
+            mean: rmean,
+            m2: rm2,
+        };
+        out
     }
     /// The estimates (NaN where not estimable).
     pub fn estimate(&self) -> MomentEstimate {
@@ -266,6 +349,28 @@ impl Observer for Snapshots {
             d => self.at[j].push(x, saddle, self.scratch.of_len(2 * d)),
         }
     }
+    /// Every snapshot time's accumulator of the block by two passes ([`Moments::of_block`]), merged in.
+    fn block(&mut self, paths: &[PathView<'_>], _reference: Option<&[PathView<'_>]>) {
+        let Some(first) = paths.first() else { return };
+        let (s, d) = (&first.plan.saddle[..], first.dim());
+        for j in 0..self.at.len() {
+            let m = match d {
+                1 => Moments::of_block(paths, j, &s[..1], 1, [0.0; 3], [0.0; 1]),
+                2 => Moments::of_block(paths, j, &s[..2], 2, [0.0; 6], [0.0; 4]),
+                3 => Moments::of_block(paths, j, &s[..3], 3, [0.0; 9], [0.0; 9]),
+                4 => Moments::of_block(paths, j, &s[..4], 4, [0.0; 12], [0.0; 16]),
+                d => Moments::of_block(
+                    paths,
+                    j,
+                    s,
+                    d,
+                    vec![0.0; 3 * d],
+                    vec![0.0; if d <= FULL_COVARIANCE_MAX_DIM { d * d } else { d }],
+                ),
+            };
+            self.at[j].merge(m);
+        }
+    }
 }
 
 /// A reusable buffer inside an accumulator: never serialised, equal to any other (it holds no statistic).
@@ -342,6 +447,121 @@ mod tests {
                     "{:?} vs {t3:?}",
                     m.t3
                 );
+            }
+        }
+    }
+
+    /// A block of `n` paths with `snaps` snapshots in dimension d drawn from the heavy cloud (coordinate i is
+    /// coordinate i mod 2 of the draw, scaled), path p running for all but its last p mod 3 snapshots, or,
+    /// with `empty_last`, for its first 1 + p mod (snaps − 1) (so that no path reaches the last snapshot).
+    fn block_records(n: usize, d: usize, snaps: usize, empty_last: bool) -> Vec<crate::stepper::PathRecord> {
+        let mut rng = path_rng(11, 0);
+        (0..n)
+            .map(|p| {
+                let mut r = crate::stepper::PathRecord::new(d, snaps);
+                let running = if empty_last { 1 + p % (snaps - 1) } else { snaps - p % 3 };
+                for j in 0..running {
+                    let mut x = [0.0; 2];
+                    draw(&mut rng, true, &mut x);
+                    for i in 0..d {
+                        r.snaps[j * d + i] = x[i % 2] * (1.0 + i as f64) + j as f64;
+                    }
+                    r.alive[j] = true;
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// The block hook (two passes per snapshot) gives what pushing the same points one by one gives, to
+    /// rounding: mean, covariance, trace, its standard error (T₃, Q₄) and the MSD, at every snapshot, for
+    /// d = 1…5 and for the variances-only mode above the full-covariance dimension, with snapshots seen by
+    /// 256, by fewer and by no paths at all; merged after another block it equals the pushes merged.
+    #[test]
+    fn block_equals_pushing_point_by_point() {
+        let plan = crate::stepper::Plan {
+            start: vec![],
+            spread: 0.0,
+            saddle: vec![],
+            region: None,
+            bridge: false,
+            stop_on_exit: false,
+            basins: vec![],
+            basin_radius: 0.1,
+            stop_on_basin: false,
+            blowup: 1e12,
+        };
+        for (d, empty_last) in [
+            (1, true),
+            (2, false),
+            (3, true),
+            (4, false),
+            (5, true),
+            (FULL_COVARIANCE_MAX_DIM + 3, false),
+        ] {
+            let plan = crate::stepper::Plan {
+                start: vec![0.0; d],
+                saddle: (0..d).map(|i| 0.5 - i as f64).collect(),
+                ..plan.clone()
+            };
+            let snaps = 6;
+            let recs = block_records(256, d, snaps, empty_last);
+            let more = block_records(40, d, snaps, false);
+            fn views<'a>(recs: &'a [crate::stepper::PathRecord], plan: &'a crate::stepper::Plan) -> Vec<PathView<'a>> {
+                recs.iter()
+                    .enumerate()
+                    .map(|(p, record)| PathView {
+                        index: p as u64,
+                        record,
+                        plan,
+                        t_end: 1.0,
+                    })
+                    .collect()
+            }
+            let (va, vb) = (views(&recs, &plan), views(&more, &plan));
+            let mut block = Snapshots::new(d, snaps);
+            block.block(&va, None);
+            let mut pushed = Snapshots::new(d, snaps);
+            for v in &va {
+                for j in 0..snaps {
+                    if let Some(x) = v.position(j) {
+                        pushed.snapshot(v, j, x);
+                    }
+                }
+            }
+            let mut second = Snapshots::new(d, snaps);
+            second.block(&vb, None);
+            let mut block_merged = block.clone();
+            block_merged.merge(second);
+            let mut pushed_merged = pushed.clone();
+            for v in &vb {
+                for j in 0..snaps {
+                    if let Some(x) = v.position(j) {
+                        pushed_merged.snapshot(v, j, x);
+                    }
+                }
+            }
+            for (a, b) in [(&block, &pushed), (&block_merged, &pushed_merged)] {
+                for (j, (ea, eb)) in a.estimates().iter().zip(b.estimates()).enumerate() {
+                    assert_eq!(ea.n, eb.n, "d = {d}, snapshot {j}");
+                    let close = |x: f64, y: f64, what: &str| {
+                        let ok = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-12 * (1.0 + x.abs().max(y.abs()));
+                        assert!(ok, "d = {d}, snapshot {j}, {what}: block {x} vs pushed {y}");
+                    };
+                    let flat = |e: &MomentEstimate| -> Vec<f64> {
+                        let mut v = e.mean.clone();
+                        v.extend(e.cov.iter().flatten());
+                        v.extend(&e.variances);
+                        v.extend([e.trace, e.trace_stderr, e.msd, e.msd_stderr]);
+                        v
+                    };
+                    for (x, y) in flat(ea).into_iter().zip(flat(&eb)) {
+                        close(x, y, "estimate");
+                    }
+                }
+            }
+            if empty_last {
+                assert_eq!(block.at[snaps - 1].cloud.n, 0);
             }
         }
     }

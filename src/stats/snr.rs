@@ -37,6 +37,11 @@ const BINS: usize = BINS_PER_DECADE * DECADES;
 struct Probe {
     model: Model,
     g: Vec<f64>,
+    /// A path's running positions and their gradients, row-major ([`Observer::block`]).
+    xs: Vec<f64>,
+    gs: Vec<f64>,
+    /// Their ratios ‖g‖/√tr Σ_B.
+    rs: Vec<f64>,
     f: Vec<f64>,
     scratch: NoiseScratch,
     /// (tr Σ_B, √tr Σ_B) when Σ_B is the same at every x: evaluated once.
@@ -67,6 +72,9 @@ impl SnrHistogram {
         let mut probe = Probe {
             model: model.clone(),
             g: vec![0.0; d],
+            xs: Vec::new(),
+            gs: Vec::new(),
+            rs: Vec::new(),
             f: vec![0.0; d * m],
             scratch: NoiseScratch::new(d, model.samples()),
             constant_trace: None,
@@ -95,17 +103,10 @@ impl SnrHistogram {
         if self.counts.is_empty() {
             self.counts = vec![0; BINS + 3];
         }
-        let k = if ratio.is_nan() || ratio < 0.0 {
-            self.undefined += 1;
-            return;
-        } else if ratio == 0.0 {
-            0
-        } else if ratio >= 1e8 {
-            BINS + 2
-        } else {
-            regular_bin(ratio)
-        };
-        self.counts[k] += 1;
+        match bin(ratio) {
+            Some(k) => self.counts[k] += 1,
+            None => self.undefined += 1,
+        }
     }
     /// Values counted (excluding undefined ones).
     pub fn total(&self) -> u64 {
@@ -143,6 +144,39 @@ impl Probe {
     }
 }
 
+/// The histogram bin of a ratio (None: undefined, NaN or negative).
+#[inline(always)]
+fn bin(ratio: f64) -> Option<usize> {
+    bin_in(bin_table(), ratio)
+}
+
+/// [`bin`] with the table at hand.
+#[inline(always)]
+fn bin_in(t: &BinTable, ratio: f64) -> Option<usize> {
+    if ratio.is_nan() || ratio < 0.0 {
+        None
+    } else if ratio == 0.0 {
+        Some(0)
+    } else if ratio >= 1e8 {
+        Some(BINS + 2)
+    } else {
+        Some(regular_bin_in(t, ratio))
+    }
+}
+
+/// ‖g‖/√tr Σ_B from ‖g‖² = `gg`, tr Σ_B = `tr` and √tr Σ_B = `sqrt_tr` (NaN where undefined, +∞ without noise).
+#[inline(always)]
+fn ratio(gg: f64, tr: f64, sqrt_tr: f64) -> f64 {
+    let gn = gg.sqrt();
+    if !(gn.is_finite() && tr.is_finite()) || (gn == 0.0 && tr == 0.0) {
+        f64::NAN
+    } else if tr == 0.0 {
+        f64::INFINITY
+    } else {
+        gn / sqrt_tr
+    }
+}
+
 /// The defining bin formula for 0 < r < 1e8: 1 below 1e-8, else 2 + min(⌊(log10 r + 8)·50⌋, BINS − 1).
 fn bin_by_log10(r: f64) -> usize {
     let pos = (r.log10() - LOG_LO) * BINS_PER_DECADE as f64;
@@ -156,7 +190,7 @@ const FIRST_KEY: u64 = (1023 - 27) << BUCKET_BITS;
 /// Buckets from 2⁻²⁷ to 2²⁷.
 const BUCKETS: usize = 54 << BUCKET_BITS;
 
-/// The bin edges and the bucket table of [`regular_bin`].
+/// The bin edges and the bucket table of [`regular_bin_in`].
 struct BinTable {
     /// edge\[k\]: the smallest double r > 0 with `bin_by_log10(r)` ≥ 2 + k (k = 0..BINS), ascending;
     /// edge\[BINS\] = +∞.
@@ -205,9 +239,8 @@ fn bin_table() -> &'static BinTable {
 /// `bin_by_log10(r)` for 0 < r < 1e8 without a logarithm: the bucket of r's exponent and top mantissa bits
 /// gives the number of edges below it, and the (at most one) edge inside the bucket is compared directly,
 /// without a branch.
-#[inline]
-fn regular_bin(r: f64) -> usize {
-    let t = bin_table();
+#[inline(always)]
+fn regular_bin_in(t: &BinTable, r: f64) -> usize {
     let key = r.to_bits() >> (52 - BUCKET_BITS);
     if key < FIRST_KEY {
         return 1;
@@ -232,12 +265,11 @@ impl Observer for SnrHistogram {
     fn snapshot(&mut self, _path: &PathView<'_>, _j: usize, x: &[f64]) {
         let Some(p) = self.probe.as_mut() else { return };
         let l = p.model.landscape().as_ref();
-        let d = p.model.dim();
-        if x.len() != d {
+        if x.len() != p.g.len() {
             return;
         }
         l.gradient(x, &mut p.g);
-        let gn = crate::linalg::norm(&p.g);
+        let gg = crate::linalg::dot(&p.g, &p.g);
         let (tr, sqrt_tr) = match p.constant_trace {
             Some(c) => c,
             None => {
@@ -245,14 +277,59 @@ impl Observer for SnrHistogram {
                 (tr, tr.sqrt())
             }
         };
-        let ratio = if !(gn.is_finite() && tr.is_finite()) || (gn == 0.0 && tr == 0.0) {
-            f64::NAN
-        } else if tr == 0.0 {
-            f64::INFINITY
-        } else {
-            gn / sqrt_tr
+        self.push(ratio(gg, tr, sqrt_tr));
+    }
+    /// With a constant Σ_B: every ‖g‖² of the block first, then the ratios (their square roots and
+    /// divisions independent of each other, so they overlap instead of waiting on one another); the same
+    /// values and counts as [`Observer::snapshot`] point by point.
+    fn block(&mut self, paths: &[PathView<'_>], _reference: Option<&[PathView<'_>]>) {
+        let Some(p) = self.probe.as_mut() else { return };
+        let Some((tr, sqrt_tr)) = p.constant_trace else {
+            for v in paths {
+                for j in 0..v.record.alive.len() {
+                    if let Some(x) = v.position(j) {
+                        self.snapshot(v, j, x);
+                    }
+                }
+            }
+            return;
         };
-        self.push(ratio);
+        // Path by path: its running positions in a row and their gradients in one call; the ratios are
+        // counted into four interleaved histograms (consecutive snapshots of a path often share a bin, and one
+        // counter incremented back to back waits on its own store), added up at the end.
+        const W: usize = BINS + 3;
+        let mut sub = vec![0u64; 4 * W];
+        let (mut undefined, mut i) = (0, 0);
+        let d = p.g.len();
+        let (xs, gs, rs) = (&mut p.xs, &mut p.gs, &mut p.rs);
+        let table = bin_table();
+        for v in paths.iter().filter(|v| v.dim() == d) {
+            xs.clear();
+            for j in 0..v.record.alive.len() {
+                if let Some(x) = v.position(j) {
+                    xs.extend_from_slice(x);
+                }
+            }
+            gs.resize(xs.len(), 0.0);
+            p.model.landscape().gradients(xs, gs);
+            // The ratios first (square roots and divisions independent of each other), then their bins.
+            rs.clear();
+            rs.extend(gs.chunks_exact(d).map(|g| ratio(crate::linalg::dot(g, g), tr, sqrt_tr)));
+            for &r in rs.iter() {
+                match bin_in(table, r) {
+                    Some(k) => sub[(i & 3) * W + k] += 1,
+                    None => undefined += 1,
+                }
+                i += 1;
+            }
+        }
+        if self.counts.is_empty() {
+            self.counts = vec![0; W];
+        }
+        for (k, c) in self.counts.iter_mut().enumerate() {
+            *c += sub[k] + sub[W + k] + sub[2 * W + k] + sub[3 * W + k];
+        }
+        self.undefined += undefined;
     }
 }
 
@@ -285,6 +362,85 @@ mod tests {
         assert_eq!(SnrHistogram::inactive().median(), None);
     }
 
+    /// The block hook (gradients in one call per path, ratios then bins, four interleaved histograms) counts
+    /// exactly what the point-by-point hook counts: 256 paths running for different numbers of snapshots, in
+    /// d = 1, 2, 3 and 6, with positions at the saddle (ratio 0), far out (≥ 1e8 and below 1e-8 bins) and
+    /// not finite (undefined).
+    #[test]
+    fn block_counts_what_the_snapshots_count() {
+        use crate::ensemble::PathView;
+        use crate::model::landscape::Quadratic;
+        use crate::model::noise::Noise;
+        for d in [1, 2, 3, 6] {
+            let lambda: Vec<f64> = (0..d).map(|i| if i % 2 == 0 { 1.0 + i as f64 } else { -0.5 }).collect();
+            let model = Model::new(
+                std::sync::Arc::new(Quadratic::diagonal(&lambda).unwrap()),
+                Noise::isotropic(0.7, 3.0).unwrap(),
+            )
+            .unwrap();
+            let plan = crate::stepper::Plan {
+                start: vec![0.0; d],
+                spread: 0.0,
+                saddle: vec![0.0; d],
+                region: None,
+                bridge: false,
+                stop_on_exit: false,
+                basins: vec![],
+                basin_radius: 0.1,
+                stop_on_basin: false,
+                blowup: 1e12,
+            };
+            let snaps = 9;
+            let mut rng = crate::brownian::path_rng(5, d as u64);
+            let special = [0.0, 1e9, 1e-12, f64::NAN, f64::INFINITY];
+            let records: Vec<crate::stepper::PathRecord> = (0..256)
+                .map(|p| {
+                    let mut r = crate::stepper::PathRecord::new(d, snaps);
+                    for j in 0..snaps - p % 4 {
+                        for i in 0..d {
+                            let z = crate::brownian::normal(&mut rng);
+                            r.snaps[j * d + i] = if p % 7 == 0 && j == 1 { special[(p / 7) % 5] } else { z };
+                        }
+                        r.alive[j] = true;
+                    }
+                    r
+                })
+                .collect();
+            let views: Vec<PathView> = records
+                .iter()
+                .enumerate()
+                .map(|(p, record)| PathView {
+                    index: p as u64,
+                    record,
+                    plan: &plan,
+                    t_end: 1.0,
+                })
+                .collect();
+            let mut block = SnrHistogram::new(&model);
+            block.block(&views, None);
+            let mut points = SnrHistogram::new(&model);
+            for v in &views {
+                for j in 0..snaps {
+                    if let Some(x) = v.position(j) {
+                        points.snapshot(v, j, x);
+                    }
+                }
+            }
+            assert_eq!(block, points, "d = {d}");
+            assert!(
+                block.undefined > 0 && block.counts[0] > 0 && block.counts[BINS + 2] > 0,
+                "d = {d}"
+            );
+            assert_eq!(
+                block.total() + block.undefined,
+                views
+                    .iter()
+                    .map(|v| (0..snaps).filter(|&j| v.position(j).is_some()).count() as u64)
+                    .sum::<u64>()
+            );
+        }
+    }
+
     /// The table lookup gives the bins of the defining formula ⌊(log10 r + 8)·50⌋ bit for bit: on the 128
     /// doubles around every edge and every 10^(k/50), around every bucket start, and on 10⁶ values
     /// log-uniform on [1e-9, 1e8).
@@ -292,7 +448,12 @@ mod tests {
     fn bin_lookup_equals_log10_formula() {
         let check = |r: f64| {
             if r > 0.0 && r < 1e8 {
-                assert_eq!(regular_bin(r), bin_by_log10(r), "r = {r:e} ({:#x})", r.to_bits());
+                assert_eq!(
+                    regular_bin_in(bin_table(), r),
+                    bin_by_log10(r),
+                    "r = {r:e} ({:#x})",
+                    r.to_bits()
+                );
             }
         };
         let around = |c: f64| {

@@ -36,10 +36,19 @@ pub struct FixedStepper<const N: usize> {
     /// S√dt, the increment's factor.
     s_sqrt_dt: [[f64; N]; N],
     dt: f64,
+    /// Whether every matrix of the step (M or H, and S) is diagonal: the step then skips the off-diagonal
+    /// products ([`FixedStepper::step_lanes_impl`]).
+    diagonal: bool,
+    /// Whether the drift has a constant term (c or g₀ not all zero).
+    offset: bool,
 }
 
 fn scaled<const N: usize>(m: [[f64; N]; N], c: f64) -> [[f64; N]; N] {
     m.map(|row| row.map(|v| v * c))
+}
+
+fn is_diagonal<const N: usize>(m: &[[f64; N]; N]) -> bool {
+    (0..N).all(|i| (0..N).all(|k| i == k || m[i][k] == 0.0))
 }
 
 fn to_mat<const N: usize>(v: &[f64]) -> [[f64; N]; N] {
@@ -67,12 +76,13 @@ impl<const N: usize> FixedStepper<N> {
                 *v = if i == k { 1.0 + *v * dt } else { *v * dt };
             }
         }
+        let c = b0.map(|b| b * dt);
+        let s = to_mat(l.sigma());
         Some(FixedStepper {
-            drift: Drift::Linear {
-                m,
-                c: b0.map(|b| b * dt),
-            },
-            s: to_mat(l.sigma()),
+            diagonal: is_diagonal(&m) && is_diagonal(&s),
+            offset: c.iter().any(|&v| v != 0.0),
+            drift: Drift::Linear { m, c },
+            s,
             dt,
             s_sqrt_dt: scaled(to_mat(l.sigma()), dt.sqrt()),
         })
@@ -85,16 +95,14 @@ impl<const N: usize> FixedStepper<N> {
         }
         let mut g = [0.0; N];
         g.copy_from_slice(g0);
+        let (h, s) = (to_mat::<N>(h), to_mat::<N>(s));
         Some(FixedStepper {
-            drift: Drift::Sam {
-                h: to_mat(h),
-                g0: g,
-                rho,
-                eps,
-            },
-            s: to_mat(s),
+            diagonal: is_diagonal(&h) && is_diagonal(&s),
+            offset: g.iter().any(|&v| v != 0.0),
+            drift: Drift::Sam { h, g0: g, rho, eps },
+            s,
             dt,
-            s_sqrt_dt: scaled(to_mat(s), dt.sqrt()),
+            s_sqrt_dt: scaled(s, dt.sqrt()),
         })
     }
 
@@ -104,30 +112,63 @@ impl<const N: usize> FixedStepper<N> {
     /// (`stepper::kernel`) and [`Stepper::step`] give the same bits.
     #[inline(always)]
     fn step_lanes_impl<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        match (self.diagonal, self.offset) {
+            (false, _) => self.step_structured::<L, false, true>(x, z),
+            (true, true) => self.step_structured::<L, true, true>(x, z),
+            (true, false) => self.step_structured::<L, true, false>(x, z),
+        }
+    }
+
+    /// [`FixedStepper::step_lanes_impl`] for a known structure: with `DIAG` (every matrix diagonal) the
+    /// products with the zero off-diagonal entries are skipped, and without `OFFSET` (c = 0 or g₀ = 0) so
+    /// is the addition of the constant term, and each sum starts from its first term instead of 0.0 + it.
+    /// Adding an exact zero changes nothing but the sign of an exactly zero sum, so the three variants give
+    /// the same bits as the general one up to the sign of a zero; each is the same code at every L.
+    #[inline(always)]
+    fn step_structured<const L: usize, const DIAG: bool, const OFFSET: bool>(
+        &self,
+        x: &mut [[f64; L]; N],
+        z: &[[f64; L]],
+    ) {
+        // Σₖ a[i][k]·v[k] over the k that can be nonzero, starting from `init` (None: from the first term).
+        #[inline(always)]
+        fn row<const N: usize, const L: usize, const DIAG: bool>(
+            a: &[[f64; N]; N],
+            i: usize,
+            v: &[[f64; L]],
+            init: Option<f64>,
+        ) -> [f64; L] {
+            let mut acc = [0.0; L];
+            let mut first = true;
+            if let Some(c) = init {
+                acc = [c; L];
+                first = false;
+            }
+            for k in 0..N {
+                if DIAG && k != i {
+                    continue;
+                }
+                for l in 0..L {
+                    let p = a[i][k] * v[k][l];
+                    acc[l] = if first { p } else { acc[l] + p };
+                }
+                first = false;
+            }
+            acc
+        }
+        let general = !DIAG;
         let mut a = [[0.0; L]; N];
         match &self.drift {
             Drift::Linear { m, c } => {
                 for i in 0..N {
-                    let mut acc = [c[i]; L];
-                    for k in 0..N {
-                        for l in 0..L {
-                            acc[l] += m[i][k] * x[k][l];
-                        }
-                    }
-                    a[i] = acc;
+                    a[i] = row::<N, L, DIAG>(m, i, x, OFFSET.then_some(c[i]));
                 }
             }
             Drift::Sam { h, g0, rho, eps } => {
                 // g = Hx + g₀, Hg, ‖g‖²; b = −(g + ρHg/√(‖g‖² + ε²)).
                 let mut g = [[0.0; L]; N];
                 for i in 0..N {
-                    let mut acc = [g0[i]; L];
-                    for k in 0..N {
-                        for l in 0..L {
-                            acc[l] += h[i][k] * x[k][l];
-                        }
-                    }
-                    g[i] = acc;
+                    g[i] = row::<N, L, DIAG>(h, i, x, OFFSET.then_some(g0[i]));
                 }
                 let mut gg = [0.0; L];
                 let mut hg = [[0.0; L]; N];
@@ -135,11 +176,7 @@ impl<const N: usize> FixedStepper<N> {
                     for l in 0..L {
                         gg[l] += g[i][l] * g[i][l];
                     }
-                    for k in 0..N {
-                        for l in 0..L {
-                            hg[i][l] += h[i][k] * g[k][l];
-                        }
-                    }
+                    hg[i] = row::<N, L, DIAG>(h, i, &g, general.then_some(0.0));
                 }
                 let e2 = eps * eps;
                 let mut coef = [0.0; L];
@@ -154,12 +191,7 @@ impl<const N: usize> FixedStepper<N> {
             }
         }
         for i in 0..N {
-            let mut noise = [0.0; L];
-            for k in 0..N {
-                for l in 0..L {
-                    noise[l] += self.s_sqrt_dt[i][k] * z[k][l];
-                }
-            }
+            let noise = row::<N, L, DIAG>(&self.s_sqrt_dt, i, z, general.then_some(0.0));
             for l in 0..L {
                 x[i][l] = a[i][l] + noise[l];
             }
@@ -199,6 +231,23 @@ impl<const N: usize> LaneStep<N> for FixedStepper<N> {
     }
     fn variance_at(&self, _x_prev: &[f64; N], dir: &[f64]) -> f64 {
         self.variance(dir)
+    }
+}
+
+/// The stepper with its structure fixed at compile time, so that the multi-path kernel is compiled once
+/// per structure and its step loop holds no dispatch ([`Stepper::run_paths`]).
+struct Structured<'a, const N: usize, const DIAG: bool, const OFFSET: bool>(&'a FixedStepper<N>);
+
+impl<const N: usize, const DIAG: bool, const OFFSET: bool> LaneStep<N> for Structured<'_, N, DIAG, OFFSET> {
+    #[inline(always)]
+    fn step_lanes<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]) {
+        self.0.step_structured::<L, DIAG, OFFSET>(x, z)
+    }
+    fn variance_bound(&self) -> Option<f64> {
+        self.0.variance_bound()
+    }
+    fn variance_at(&self, x_prev: &[f64; N], dir: &[f64]) -> f64 {
+        self.0.variance_at(x_prev, dir)
     }
 }
 
@@ -243,9 +292,14 @@ impl<const N: usize> Stepper for FixedStepper<N> {
     fn bridge_variance(&self, dir: &[f64], _s: &Scratch) -> Option<f64> {
         Some(self.variance(dir))
     }
-    /// The multi-path kernel (`stepper::kernel`): the same records as the lane loop, bit for bit.
+    /// The multi-path kernel (`stepper::kernel`), compiled for this stepper's structure: the same records as
+    /// the lane loop, bit for bit.
     fn run_paths(&self, jobs: &[PathJob], records: &mut [PathRecord]) {
-        kernel::simulate(self, jobs, records)
+        match (self.diagonal, self.offset) {
+            (false, _) => kernel::simulate(&Structured::<N, false, true>(self), jobs, records),
+            (true, true) => kernel::simulate(&Structured::<N, true, true>(self), jobs, records),
+            (true, false) => kernel::simulate(&Structured::<N, true, false>(self), jobs, records),
+        }
     }
 }
 

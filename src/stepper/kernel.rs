@@ -29,21 +29,21 @@
 //! The driver is compiled three times: with AVX-512F, with AVX2 and portable, chosen at run time like the
 //! normal sampler's kernels ([`Isa::detect`]); the results are the same bits on all three.
 
-use super::Stepper;
 use super::lanes::{PathJob, PathRecord, Plan, Schedule};
 use crate::brownian::{self, Isa, LaneNormals, LaneRng, bridge_rng, path_rng};
 use crate::model::Region;
 use crate::model::region::NEGLIGIBLE_EXPONENT;
 
 /// Paths a kernel advances together: 8 f64, one AVX-512 register (two AVX2 registers) per coordinate.
-pub const KERNEL_LANES: usize = 8;
+pub const KERNEL_LANES: usize = 16;
 
 /// Normal rows drawn per refill of a kernel's lane buffer (blocks of 64–256 rows keep the sampler at its
 /// full SIMD speed).
-const ROWS: usize = 128;
+const ROWS: usize = 64;
 
-/// A step rule for L paths at once in dimension N (state = position, N noise columns).
-pub trait LaneStep<const N: usize>: Stepper {
+/// A step rule of an SDE (so the Brownian-bridge correction applies) for L paths at once in dimension N
+/// (state = position, N noise columns).
+pub trait LaneStep<const N: usize>: Sync {
     /// One step of every lane: `x[i][l]` is coordinate i of lane l, `z[j][l]` the j-th standard normal of
     /// lane l's step (j < N). Lane l's arithmetic is exactly that of the scalar step on lane l's values.
     fn step_lanes<const L: usize>(&self, x: &mut [[f64; L]; N], z: &[[f64; L]]);
@@ -283,8 +283,7 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                 .all(|j| std::ptr::eq(j.plan, plan) && std::ptr::eq(j.schedule, sched))
         );
         let region = plan.region.as_ref().map(LaneRegion::<N>::new);
-        let bridge =
-            plan.bridge && region.is_some() && stepper.bridge_variance(&[0.0; N], &stepper.scratch()).is_some();
+        let bridge = plan.bridge && region.is_some();
         // 2δ₀δ₁ > this ⇒ every face's exponent 2ab/(v dt) exceeds NEGLIGIBLE_EXPONENT (a relative margin of
         // 1e-9 absorbs the rounding of δ and of v̄); without a bound every inside step is tested exactly.
         let skip_above = stepper
@@ -486,25 +485,33 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                 break;
             }
             let mut taken = 0;
+            // The lanes' positions in a local (registers) during the burst; `self.x` is brought up to date
+            // before the out-of-line handlers, which read it (and `diverged` resets lanes in it).
+            let mut x = self.x;
             while taken < burst {
                 if self.bridge {
-                    self.prev = self.x;
+                    self.prev = x;
                 }
                 let z = self.normals.next_rows(N);
-                self.stepper.step_lanes(&mut self.x, z);
+                self.stepper.step_lanes(&mut x, z);
                 taken += 1;
                 // Any non-finite entry or one beyond the blow-up bound (NaN fails `<=`).
                 let mut ok = true;
-                for row in self.x.iter() {
+                for row in x.iter() {
                     for v in row.iter() {
                         ok &= v.abs() <= blowup;
                     }
                 }
-                let mut ended = !ok && self.diverged(taken, records);
+                let mut ended = false;
+                if !ok {
+                    self.x = x;
+                    ended = self.diverged(taken, records);
+                    x = self.x;
+                }
                 if watch {
                     let mut flagged = false;
                     if let Some(reg) = &self.region {
-                        reg.check(&self.x, &mut inside, self.bridge.then_some(&mut dist1));
+                        reg.check(&x, &mut inside, self.bridge.then_some(&mut dist1));
                         for l in 0..L {
                             let st = &self.lanes[l];
                             let live = st.job != IDLE && st.watch_exit;
@@ -516,13 +523,14 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                         }
                     }
                     for c in &self.basins {
-                        let s = dist2(&self.x, c);
+                        let s = dist2(&x, c);
                         for l in 0..L {
                             let st = &self.lanes[l];
                             flagged |= st.job != IDLE && st.watch_basin && s[l] < self.basin_r2;
                         }
                     }
                     if flagged {
+                        self.x = x;
                         ended |= self.watch_events(taken, &inside, records);
                     }
                 }
@@ -530,8 +538,11 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     break;
                 }
             }
+            self.x = x;
             // Snapshots, stops and ends at the step reached (as `Lane::observe`, after the watch); lanes whose
-            // path ended take the next job.
+            // path ended take the next job. When every lane's path ended (paths of one length end together),
+            // no lane needs its buffered normals: they are dropped, so the new paths start on a fresh block
+            // instead of topping up the old one lane by lane.
             for l in 0..L {
                 let st = &mut self.lanes[l];
                 if st.job != IDLE {
@@ -547,7 +558,12 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     rec.final_pos.copy_from_slice(&pos);
                     st.job = IDLE;
                 }
-                if self.next_job < self.jobs.len() {
+            }
+            if self.lanes.iter().all(|st| st.job == IDLE) {
+                self.normals.discard();
+            }
+            for l in 0..L {
+                if self.lanes[l].job == IDLE && self.next_job < self.jobs.len() {
                     self.begin(l, records);
                 }
             }

@@ -32,6 +32,15 @@ pub trait Landscape: Send + Sync + Debug {
     fn value(&self, x: &[f64]) -> f64;
     /// g = ∇f(x), written into `g` (length d).
     fn gradient(&self, x: &[f64], g: &mut [f64]);
+    /// ∇f at each of the points `xs` (row-major, n×d), written row-major into `gs` (n×d): the same values as
+    /// [`Landscape::gradient`] point by point (the default), in one call (landscapes may override it with a
+    /// loop that inlines the gradient, e.g. [`Quadratic`]).
+    fn gradients(&self, xs: &[f64], gs: &mut [f64]) {
+        let d = self.dim();
+        for (x, g) in xs.chunks_exact(d).zip(gs.chunks_exact_mut(d)) {
+            self.gradient(x, g);
+        }
+    }
     /// H = ∇²f(x), written row-major into `h` (length d²).
     fn hessian(&self, x: &[f64], h: &mut [f64]);
     /// dH\[u\] = Σ_k ∂_k H(x) u_k = T[·,·,u], written row-major into `t` (length d²).
