@@ -225,7 +225,7 @@ fn run_block<O: Observer>(
                     schedule: &e.schedule,
                 })
                 .collect();
-            let mut recs = vec![PathRecord::new(d, e.schedule.snapshot_steps.len()); jobs.len()];
+            let mut recs = reuse_records(d, e.schedule.snapshot_steps.len(), jobs.len());
             e.stepper.run_paths(&jobs, &mut recs);
             recs
         })
@@ -249,5 +249,31 @@ fn run_block<O: Observer>(
     for (k, o) in obs.iter_mut().enumerate() {
         o.block(&views[k], (k > 0).then(|| &views[0][..]));
     }
+    drop(views);
+    RECORDS.with_borrow_mut(|pool| {
+        pool.extend(records);
+        let keep = pool.len().saturating_sub(entries.len());
+        pool.drain(..keep);
+    });
     obs
+}
+
+thread_local! {
+    /// Path records of the last block this thread finished (one vector per dynamics), for its next block: a
+    /// stepper resets every field of a record when the path begins, and rows of snapshots a path did not
+    /// reach are never read.
+    static RECORDS: std::cell::RefCell<Vec<Vec<PathRecord>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `n` records for dimension d and `snaps` snapshots: a finished block's, if this thread has one of that
+/// shape, else new.
+fn reuse_records(d: usize, snaps: usize, n: usize) -> Vec<PathRecord> {
+    let fits = |r: &Vec<PathRecord>| {
+        r.len() == n
+            && r.first()
+                .is_none_or(|p| p.final_pos.len() == d && p.alive.len() == snaps)
+    };
+    RECORDS
+        .with_borrow_mut(|pool| pool.iter().rposition(fits).map(|i| pool.remove(i)))
+        .unwrap_or_else(|| vec![PathRecord::new(d, snaps); n])
 }

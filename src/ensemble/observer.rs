@@ -56,6 +56,9 @@ impl<'a> PathView<'a> {
 /// and blocks are merged in index order ([`super::TreeFold`]), so an observer's result is bit-identical at
 /// any thread count.
 pub trait Observer: Merge + Send {
+    /// Whether [`Observer::snapshot`] does anything: the default [`Observer::block`] skips the calls per
+    /// snapshot for an observer that sets it `false` (one that only looks at whole paths).
+    const SNAPSHOTS: bool = true;
     /// The path was running at snapshot `j` (snapshot times in order), at position `x`.
     fn snapshot(&mut self, _path: &PathView<'_>, _j: usize, _x: &[f64]) {}
     /// The path ended (by T, by stopping at an exit or basin, or by diverging), after its snapshots.
@@ -67,9 +70,11 @@ pub trait Observer: Merge + Send {
     /// (for every dynamics but the first). The default calls the per-path hooks path by path.
     fn block(&mut self, paths: &[PathView<'_>], reference: Option<&[PathView<'_>]>) {
         for (p, v) in paths.iter().enumerate() {
-            for j in 0..v.record.alive.len() {
-                if let Some(x) = v.position(j) {
-                    self.snapshot(v, j, x);
+            if Self::SNAPSHOTS {
+                for j in 0..v.record.alive.len() {
+                    if let Some(x) = v.position(j) {
+                        self.snapshot(v, j, x);
+                    }
                 }
             }
             self.end_path(v);
@@ -82,6 +87,7 @@ pub trait Observer: Merge + Send {
 
 /// An optional observer (e.g. exit times, only with an exit region) observes when present.
 impl<O: Observer> Observer for Option<O> {
+    const SNAPSHOTS: bool = O::SNAPSHOTS;
     fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
         if let Some(o) = self {
             o.snapshot(path, j, x);

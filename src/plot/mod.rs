@@ -59,21 +59,25 @@ pub fn render_all_as(
     dir: &Path,
     format: Format,
 ) -> Result<Vec<PathBuf>> {
+    use rayon::prelude::*;
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let mut written = Vec::new();
-    let mut run = |name: &str, f: &dyn Fn(&Path) -> Result<bool>| -> Result<()> {
-        let path = format.path(dir, name);
-        if f(&path)? {
-            written.push(path);
-        }
-        Ok(())
-    };
-    run("trajectories", &|p| trajectories::render(report, landscape, p))?;
-    run("cloud", &|p| cloud::render(report, p))?;
-    run("width", &|p| width::render(report, p))?;
-    run("exit_times", &|p| exit::render(report, p))?;
-    run("basins", &|p| basins::render(report, p))?;
-    Ok(written)
+    type Render<'a> = &'a (dyn Fn(&Path) -> Result<bool> + Sync);
+    let figures: [(&str, Render); 5] = [
+        ("trajectories", &|p| trajectories::render(report, landscape, p)),
+        ("cloud", &|p| cloud::render(report, p)),
+        ("width", &|p| width::render(report, p)),
+        ("exit_times", &|p| exit::render(report, p)),
+        ("basins", &|p| basins::render(report, p)),
+    ];
+    // Rendered in parallel (each figure is independent); written in this order, the first error reported.
+    let done: Vec<Result<Option<PathBuf>>> = figures
+        .par_iter()
+        .map(|(name, render)| {
+            let path = format.path(dir, name);
+            Ok(render(&path)?.then_some(path))
+        })
+        .collect();
+    done.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// Dimension of the state in `report`: the number of variables, or the length of the stored vectors.

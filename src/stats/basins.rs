@@ -123,6 +123,7 @@ impl Merge for BasinCounts {
 /// Each path is counted once: diverged (even after reaching an attractor), else its first attractor, else trapped (inside the plan's trap
 /// region at its end: the exit region, or the basin-radius ball around the saddle), else unresolved.
 impl Observer for BasinCounts {
+    const SNAPSHOTS: bool = false;
     fn end_path(&mut self, path: &PathView<'_>) {
         let r = path.record;
         match (r.basin, r.diverged_at) {

@@ -60,6 +60,7 @@ impl Merge for Diverged {
 }
 
 impl Observer for Diverged {
+    const SNAPSHOTS: bool = false;
     fn end_path(&mut self, path: &PathView<'_>) {
         self.paths += 1;
         if path.diverged_at().is_some() {

@@ -256,6 +256,7 @@ impl Merge for ExitTimes {
 /// Every path contributes its exit time (a divergence before the exit is the exit), or a censored
 /// observation at T.
 impl Observer for ExitTimes {
+    const SNAPSHOTS: bool = false;
     fn end_path(&mut self, path: &PathView<'_>) {
         let exit = path.exit_time();
         if let (Some(t), Some(d)) = (exit, path.diverged_at())

@@ -50,6 +50,7 @@ macro_rules! observer_set {
         }
 
         impl Observer for $name {
+            const SNAPSHOTS: bool = false $(|| <$ty as Observer>::SNAPSHOTS)*;
             fn snapshot(&mut self, path: &PathView<'_>, j: usize, x: &[f64]) {
                 $(self.$field.snapshot(path, j, x);)*
             }

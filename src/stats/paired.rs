@@ -33,6 +33,7 @@ impl Merge for Paired {
 }
 
 impl Observer for Paired {
+    const SNAPSHOTS: bool = false;
     fn paired(&mut self, path: &PathView<'_>, reference: &PathView<'_>) {
         let saddle = &path.plan.saddle;
         let msd = |x: &[f64]| -> f64 { x.iter().zip(saddle).map(|(a, c)| (a - c) * (a - c)).sum() };

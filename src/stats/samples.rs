@@ -41,6 +41,7 @@ impl Merge for SamplePaths {
 }
 
 impl Observer for SamplePaths {
+    const SNAPSHOTS: bool = false;
     fn end_path(&mut self, path: &PathView<'_>) {
         if path.index < self.limit {
             self.paths.push(SamplePath {

@@ -34,11 +34,12 @@ use crate::brownian::{self, Isa, LaneNormals, LaneRng, bridge_rng, path_rng};
 use crate::model::Region;
 use crate::model::region::NEGLIGIBLE_EXPONENT;
 
-/// Paths a kernel advances together: 8 f64, one AVX-512 register (two AVX2 registers) per coordinate.
+/// Paths a kernel advances together: 16 f64, two AVX-512 registers (four AVX2 registers) per coordinate, so
+/// that each coordinate's step is two independent dependency chains and their latencies overlap.
 pub const KERNEL_LANES: usize = 16;
 
 /// Normal rows drawn per refill of a kernel's lane buffer (blocks of 64–256 rows keep the sampler at its
-/// full SIMD speed).
+/// full SIMD speed; 64 rows of 16 lanes, 8 KiB, stay in L1 beside the step's data).
 const ROWS: usize = 64;
 
 /// A step rule of an SDE (so the Brownian-bridge correction applies) for L paths at once in dimension N
@@ -465,6 +466,16 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
         stopped
     }
 
+    /// Per lane: whether it runs a path that still watches the exit, and the basins.
+    #[inline(always)]
+    fn watch_masks(&self) -> ([bool; L], [bool; L]) {
+        let live = |l: usize| self.lanes[l].job != IDLE;
+        (
+            std::array::from_fn(|l| live(l) && self.lanes[l].watch_exit),
+            std::array::from_fn(|l| live(l) && self.lanes[l].watch_basin),
+        )
+    }
+
     /// Runs every job (module docs).
     #[inline(always)]
     fn run(&mut self, records: &mut [PathRecord]) {
@@ -484,6 +495,9 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             if burst == usize::MAX {
                 break;
             }
+            // Which lanes watch the exit and the basins, as plain masks for the vector checks (lanes change
+            // at the end of a burst, and in `diverged` and `watch_events`, after which they are read again).
+            let (mut watch_exit, mut watch_basin) = self.watch_masks();
             let mut taken = 0;
             // The lanes' positions in a local (registers) during the burst; `self.x` is brought up to date
             // before the out-of-line handlers, which read it (and `diverged` resets lanes in it).
@@ -507,16 +521,15 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     self.x = x;
                     ended = self.diverged(taken, records);
                     x = self.x;
+                    (watch_exit, watch_basin) = self.watch_masks();
                 }
                 if watch {
                     let mut flagged = false;
                     if let Some(reg) = &self.region {
                         reg.check(&x, &mut inside, self.bridge.then_some(&mut dist1));
                         for l in 0..L {
-                            let st = &self.lanes[l];
-                            let live = st.job != IDLE && st.watch_exit;
                             let near = self.bridge && 2.0 * self.dist[l] * dist1[l] <= self.skip_above;
-                            flagged |= live && (!inside[l] || near);
+                            flagged |= watch_exit[l] & (!inside[l] | near);
                         }
                         if self.bridge {
                             self.dist = dist1;
@@ -525,13 +538,13 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     for c in &self.basins {
                         let s = dist2(&x, c);
                         for l in 0..L {
-                            let st = &self.lanes[l];
-                            flagged |= st.job != IDLE && st.watch_basin && s[l] < self.basin_r2;
+                            flagged |= watch_basin[l] & (s[l] < self.basin_r2);
                         }
                     }
                     if flagged {
                         self.x = x;
                         ended |= self.watch_events(taken, &inside, records);
+                        (watch_exit, watch_basin) = self.watch_masks();
                     }
                 }
                 if ended {
