@@ -20,10 +20,11 @@
 //! A step that stays inside the region is tested for a crossing in between only when the crossing
 //! probability can reach [`crate::model::region::NEGLIGIBLE_EXPONENT`] (p ≥ 1e-15; smaller faces are
 //! exactly 0 in [`Region::crossing_probability`], and a step with p = 0 draws nothing). The kernel bounds
-//! the exponent 2ab/(v dt) from below by 2δ₀δ₁/(v̄ dt), with δ the distance of each end to the nearest
-//! face and v̄ ≥ v a bound on the variance rate ([`LaneStep::variance_bound`]); when the bound already
-//! exceeds the threshold the exact test would give p = 0 too, so the vector pre-check skips only steps the
-//! scalar test skips, and the skipped steps cost a square root and a compare per lane.
+//! the exponent 2ab/(v dt) from below by 2δ₀δ₁/(v̄ dt), with δ > 0 a lower bound on the distance of each
+//! end to the nearest face (`LaneRegion::check`; for a ball without a square root) and v̄ ≥ v a bound on
+//! the variance rate ([`LaneStep::variance_bound`]); when the bound already exceeds the threshold the exact
+//! test would give p = 0 too, so the vector pre-check skips only steps the scalar test skips, and the
+//! skipped steps cost a few vector operations per step.
 //!
 //! # ISA
 //! The driver is compiled three times: with AVX-512F, with AVX2 and portable, chosen at run time like the
@@ -73,6 +74,7 @@ pub fn simulate_with<S: LaneStep<N>, const N: usize, const L: usize>(
     records: &mut [PathRecord],
 ) {
     assert!(isa.available(), "{isa:?} is not supported by this CPU");
+    assert!(L <= 64, "lane masks hold at most 64 lanes");
     #[cfg(target_arch = "x86_64")]
     {
         match isa {
@@ -111,7 +113,7 @@ fn drive_avx2<S: LaneStep<N>, const N: usize, const L: usize>(
 /// The region in fixed size, with the per-lane distance to its boundary (for the bridge pre-check).
 #[derive(Clone, Copy)]
 enum LaneRegion<const N: usize> {
-    Ball { c: [f64; N], r: f64, r2: f64 },
+    Ball { c: [f64; N], r2: f64, inv_2r: f64, slack: f64 },
     Box { c: [f64; N], h: [f64; N] },
     Slab { c: [f64; N], n: [f64; N], w: f64 },
 }
@@ -122,8 +124,9 @@ impl<const N: usize> LaneRegion<N> {
         match r {
             Region::Ball { center, radius } => LaneRegion::Ball {
                 c: arr(center),
-                r: *radius,
                 r2: radius * radius,
+                inv_2r: 0.5 / radius,
+                slack: 1e-12 * radius,
             },
             Region::Box { center, half_widths } => LaneRegion::Box {
                 c: arr(center),
@@ -141,13 +144,17 @@ impl<const N: usize> LaneRegion<N> {
         }
     }
 
-    /// Whether each lane is inside (exactly [`Region::inside`]) and, when `dist` is set, its distance to
-    /// the nearest face (R − ‖x − c‖, min hᵢ − |xᵢ − cᵢ|, w − |n·(x − c)|: the a and b of
-    /// [`Region::crossing_probability`]'s faces are at least these, computed the same way).
+    /// Bit l set when lane l is outside (exactly `!`[`Region::inside`]; L ≤ 64) and, when `dist` is set, a
+    /// lower bound on each lane's distance to the nearest face, which the a and b of
+    /// [`Region::crossing_probability`]'s faces are at least: min hᵢ − |xᵢ − cᵢ| and w − |n·(x − c)| computed as
+    /// there; for the ball, instead of R − ‖x − c‖, (R² − ‖x − c‖²)/(2R) − 10⁻¹²R, which needs no square root
+    /// (R − ρ = (R² − ρ²)/(R + ρ) ≥ (R² − ρ²)/(2R) for ρ ≤ R, and the slack 10⁻¹²R exceeds the rounding of both
+    /// sides, so it stays below the a and b the exact test computes).
     #[inline(always)]
-    fn check<const L: usize>(&self, x: &[[f64; L]; N], inside: &mut [bool; L], dist: Option<&mut [f64; L]>) {
+    fn check<const L: usize>(&self, x: &[[f64; L]; N], dist: Option<&mut [f64; L]>) -> u64 {
+        let mut outside = 0u64;
         match self {
-            LaneRegion::Ball { c, r, r2 } => {
+            LaneRegion::Ball { c, r2, inv_2r, slack } => {
                 let mut s = [0.0; L];
                 for i in 0..N {
                     for l in 0..L {
@@ -156,21 +163,20 @@ impl<const N: usize> LaneRegion<N> {
                     }
                 }
                 for l in 0..L {
-                    inside[l] = s[l] < *r2;
+                    outside |= u64::from(!(s[l] < *r2)) << l;
                 }
                 if let Some(dist) = dist {
                     for l in 0..L {
-                        dist[l] = r - s[l].sqrt();
+                        dist[l] = (r2 - s[l]) * inv_2r - slack;
                     }
                 }
             }
             LaneRegion::Box { c, h } => {
                 let mut m = [f64::INFINITY; L];
-                inside.fill(true);
                 for i in 0..N {
                     for l in 0..L {
                         let a = (x[i][l] - c[i]).abs();
-                        inside[l] &= a < h[i];
+                        outside |= u64::from(!(a < h[i])) << l;
                         m[l] = m[l].min(h[i] - a);
                     }
                 }
@@ -187,7 +193,7 @@ impl<const N: usize> LaneRegion<N> {
                     }
                 }
                 for l in 0..L {
-                    inside[l] = s[l].abs() < *w;
+                    outside |= u64::from(!(s[l].abs() < *w)) << l;
                 }
                 if let Some(dist) = dist {
                     for l in 0..L {
@@ -196,6 +202,7 @@ impl<const N: usize> LaneRegion<N> {
                 }
             }
         }
+        outside
     }
 }
 
@@ -367,8 +374,8 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             }
             if let Some(reg) = &self.region {
                 let one: [[f64; 1]; N] = std::array::from_fn(|i| [pos[i]]);
-                let (mut ins, mut d) = ([true], [0.0]);
-                reg.check(&one, &mut ins, Some(&mut d));
+                let mut d = [0.0];
+                reg.check(&one, Some(&mut d));
                 self.dist[l] = d[0];
             }
             self.normals.reseed_lane(l, &rng);
@@ -412,16 +419,17 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
         ended
     }
 
-    /// The exit and basin tests of the lanes the vector checks flagged (as `Lane::watch_events`); returns
-    /// whether a lane was stopped.
+    /// The exit and basin tests of the lanes the vector checks flagged (bit l of `hit`; as
+    /// `Lane::watch_events`, which finds nothing on the other lanes: inside, in no basin, and a crossing
+    /// probability of exactly 0); returns whether a lane was stopped.
     #[inline(never)]
-    fn watch_events(&mut self, taken: usize, inside: &[bool; L], records: &mut [PathRecord]) -> bool {
+    fn watch_events(&mut self, taken: usize, outside: u64, hit: u64, records: &mut [PathRecord]) -> bool {
         let (plan, sched) = (self.plan, self.sched);
         let mut stopped = false;
         let mut dir = [0.0; N];
         for l in 0..L {
             let st = &mut self.lanes[l];
-            if st.job == IDLE {
+            if st.job == IDLE || (hit >> l) & 1 == 0 {
                 continue;
             }
             let rec = &mut records[st.job];
@@ -430,7 +438,7 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             if st.watch_exit
                 && let Some(r) = &plan.region
             {
-                if !inside[l] {
+                if (outside >> l) & 1 == 1 {
                     rec.exit_time = Some(if self.bridge { sched.mid_time(k) } else { sched.time(k) });
                 } else if self.bridge {
                     let p_prev = column(&self.prev, l);
@@ -466,14 +474,16 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
         stopped
     }
 
-    /// Per lane: whether it runs a path that still watches the exit, and the basins.
+    /// Bit l set when lane l runs a path that still watches the exit, and the basins (L ≤ 64).
     #[inline(always)]
-    fn watch_masks(&self) -> ([bool; L], [bool; L]) {
-        let live = |l: usize| self.lanes[l].job != IDLE;
-        (
-            std::array::from_fn(|l| live(l) && self.lanes[l].watch_exit),
-            std::array::from_fn(|l| live(l) && self.lanes[l].watch_basin),
-        )
+    fn watch_masks(&self) -> (u64, u64) {
+        let (mut exit, mut basin) = (0, 0);
+        for (l, st) in self.lanes.iter().enumerate() {
+            let live = st.job != IDLE;
+            exit |= u64::from(live && st.watch_exit) << l;
+            basin |= u64::from(live && st.watch_basin) << l;
+        }
+        (exit, basin)
     }
 
     /// Runs every job (module docs).
@@ -484,7 +494,6 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
         }
         let blowup = self.plan.blowup;
         let watch = self.region.is_some() || !self.basins.is_empty();
-        let mut inside = [true; L];
         let mut dist1 = [0.0; L];
         loop {
             // Steps until the next scheduled event of any running lane.
@@ -524,26 +533,35 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     (watch_exit, watch_basin) = self.watch_masks();
                 }
                 if watch {
-                    let mut flagged = false;
+                    // Bit l: lane l's new position is outside, or (bridge) too near the boundary to skip
+                    // the crossing test, or in a basin; branch-free bit masks, so the compares stay vector
+                    // compares.
+                    let mut hit = 0u64;
+                    let mut outside = 0u64;
                     if let Some(reg) = &self.region {
-                        reg.check(&x, &mut inside, self.bridge.then_some(&mut dist1));
-                        for l in 0..L {
-                            let near = self.bridge && 2.0 * self.dist[l] * dist1[l] <= self.skip_above;
-                            flagged |= watch_exit[l] & (!inside[l] | near);
-                        }
+                        outside = reg.check(&x, self.bridge.then_some(&mut dist1));
+                        let mut look = outside;
                         if self.bridge {
+                            for l in 0..L {
+                                let (d0, d1) = (self.dist[l], dist1[l]);
+                                let far = (d0 > 0.0) & (d1 > 0.0) & (2.0 * d0 * d1 > self.skip_above);
+                                look |= u64::from(!far) << l;
+                            }
                             self.dist = dist1;
                         }
+                        hit |= look & watch_exit;
                     }
                     for c in &self.basins {
                         let s = dist2(&x, c);
+                        let mut look = 0u64;
                         for l in 0..L {
-                            flagged |= watch_basin[l] & (s[l] < self.basin_r2);
+                            look |= u64::from(s[l] < self.basin_r2) << l;
                         }
+                        hit |= look & watch_basin;
                     }
-                    if flagged {
+                    if hit != 0 {
                         self.x = x;
-                        ended |= self.watch_events(taken, &inside, records);
+                        ended |= self.watch_events(taken, outside, hit, records);
                         (watch_exit, watch_basin) = self.watch_masks();
                     }
                 }
