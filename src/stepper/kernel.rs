@@ -113,9 +113,21 @@ fn drive_avx2<S: LaneStep<N>, const N: usize, const L: usize>(
 /// The region in fixed size, with the per-lane distance to its boundary (for the bridge pre-check).
 #[derive(Clone, Copy)]
 enum LaneRegion<const N: usize> {
-    Ball { c: [f64; N], r2: f64, inv_2r: f64, slack: f64 },
-    Box { c: [f64; N], h: [f64; N] },
-    Slab { c: [f64; N], n: [f64; N], w: f64 },
+    Ball {
+        c: [f64; N],
+        r2: f64,
+        inv_2r: f64,
+        slack: f64,
+    },
+    Box {
+        c: [f64; N],
+        h: [f64; N],
+    },
+    Slab {
+        c: [f64; N],
+        n: [f64; N],
+        w: f64,
+    },
 }
 
 impl<const N: usize> LaneRegion<N> {
@@ -163,7 +175,8 @@ impl<const N: usize> LaneRegion<N> {
                     }
                 }
                 for l in 0..L {
-                    outside |= u64::from(!(s[l] < *r2)) << l;
+                    let inside = s[l] < *r2; // false for NaN
+                    outside |= u64::from(!inside) << l;
                 }
                 if let Some(dist) = dist {
                     for l in 0..L {
@@ -176,7 +189,8 @@ impl<const N: usize> LaneRegion<N> {
                 for i in 0..N {
                     for l in 0..L {
                         let a = (x[i][l] - c[i]).abs();
-                        outside |= u64::from(!(a < h[i])) << l;
+                        let inside = a < h[i];
+                        outside |= u64::from(!inside) << l;
                         m[l] = m[l].min(h[i] - a);
                     }
                 }
@@ -193,7 +207,8 @@ impl<const N: usize> LaneRegion<N> {
                     }
                 }
                 for l in 0..L {
-                    outside |= u64::from(!(s[l].abs() < *w)) << l;
+                    let inside = s[l].abs() < *w;
+                    outside |= u64::from(!inside) << l;
                 }
                 if let Some(dist) = dist {
                     for l in 0..L {
