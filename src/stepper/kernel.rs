@@ -19,13 +19,15 @@
 //! # Brownian bridge nearly free
 //! A step that stays inside the region is tested for a crossing in between only when the crossing
 //! probability can reach [`crate::model::region::NEGLIGIBLE_EXPONENT`] (p ≥ 1e-15; smaller faces are
-//! exactly 0 in [`Region::crossing_probability`], and a step with p = 0 draws nothing). The kernel bounds
-//! the exponent 2ab/(v dt) from below by 2δ₀δ₁/(v̄ dt), with δ > 0 a lower bound on the distance of each
-//! end to the nearest face (`LaneRegion::check`; for a ball without a square root) and v̄ ≥ v a bound on
-//! the variance rate ([`LaneStep::variance_bound`]); when the bound already exceeds the threshold the exact
-//! test would give p = 0 too, so the vector pre-check skips only steps the scalar test skips, and the
-//! skipped steps cost a few vector operations per step.
-//!
+//! exactly 0 in [`Region::crossing_probability`], and a step with p = 0 draws nothing). A face's exponent is
+//! 2ab/(v dt), a and b the distances of the step's ends to it; with v̄ ≥ v a bound on the variance rate
+//! ([`LaneStep::variance_bound`]) it reaches the threshold only if an end lies within D = √(threshold·v̄·dt/2)
+//! of a face. The kernel marks a position *far* when it is farther than D (plus a relative 1e-9 and an
+//! absolute 1e-12 of the region's size, which absorb every rounding) from every face, by one compare per
+//! lane that needs no square root (‖x − c‖² < (R − D)² for a ball, |xᵢ − cᵢ| < hᵢ − D for a box,
+//! |n·(x − c)| < w − D for a slab); a step whose two ends are far has p = 0 in the exact test too, so the
+//! vector pre-check skips only steps the scalar test skips, at the cost of a compare and a mask per step.
+
 //! # ISA
 //! The driver is compiled three times: with AVX-512F, with AVX2 and portable, chosen at run time like the
 //! normal sampler's kernels ([`Isa::detect`]); the results are the same bits on all three.
@@ -110,40 +112,41 @@ fn drive_avx2<S: LaneStep<N>, const N: usize, const L: usize>(
     drive::<S, N, L>(isa, stepper, jobs, records)
 }
 
-/// The region in fixed size, with the per-lane distance to its boundary (for the bridge pre-check).
+/// The region in fixed size, with the thresholds of the bridge pre-check's *far* test (module docs).
 #[derive(Clone, Copy)]
 enum LaneRegion<const N: usize> {
-    Ball {
-        c: [f64; N],
-        r2: f64,
-        inv_2r: f64,
-        slack: f64,
-    },
-    Box {
-        c: [f64; N],
-        h: [f64; N],
-    },
-    Slab {
-        c: [f64; N],
-        n: [f64; N],
-        w: f64,
-    },
+    /// ‖x − c‖² < r2 inside; < far far.
+    Ball { c: [f64; N], r2: f64, far: f64 },
+    /// |xᵢ − cᵢ| < hᵢ inside; < farᵢ far.
+    Box { c: [f64; N], h: [f64; N], far: [f64; N] },
+    /// |n·(x − c)| < w inside; < far far.
+    Slab { c: [f64; N], n: [f64; N], w: f64, far: f64 },
 }
 
 impl<const N: usize> LaneRegion<N> {
-    fn new(r: &Region) -> Self {
+    /// The region with its far thresholds for the distance `d` ≥ 0 (+∞: no position is far).
+    fn new(r: &Region, d: f64) -> Self {
         let arr = |v: &[f64]| -> [f64; N] { std::array::from_fn(|i| v[i]) };
+        // The margin: relative 1e-9 on d and 1e-12 of the size on top (the roundings of the thresholds, of
+        // the compares and of the exact test's a and b are all below 1e-15 of the size).
+        let margin = |size: f64| d * (1.0 + 1e-9) + 1e-12 * size;
         match r {
-            Region::Ball { center, radius } => LaneRegion::Ball {
-                c: arr(center),
-                r2: radius * radius,
-                inv_2r: 0.5 / radius,
-                slack: 1e-12 * radius,
-            },
-            Region::Box { center, half_widths } => LaneRegion::Box {
-                c: arr(center),
-                h: arr(half_widths),
-            },
+            Region::Ball { center, radius } => {
+                let rf = radius - margin(*radius);
+                LaneRegion::Ball {
+                    c: arr(center),
+                    r2: radius * radius,
+                    far: if rf > 0.0 { rf * rf } else { -1.0 },
+                }
+            }
+            Region::Box { center, half_widths } => {
+                let size = half_widths.iter().fold(0.0f64, |a, &b| a.max(b));
+                LaneRegion::Box {
+                    c: arr(center),
+                    h: arr(half_widths),
+                    far: std::array::from_fn(|i| half_widths[i] - margin(size)),
+                }
+            }
             Region::Slab {
                 center,
                 normal,
@@ -152,21 +155,18 @@ impl<const N: usize> LaneRegion<N> {
                 c: arr(center),
                 n: arr(normal),
                 w: *half_width,
+                far: half_width - margin(*half_width),
             },
         }
     }
 
-    /// Bit l set when lane l is outside (exactly `!`[`Region::inside`]; L ≤ 64) and, when `dist` is set, a
-    /// lower bound on each lane's distance to the nearest face, which the a and b of
-    /// [`Region::crossing_probability`]'s faces are at least: min hᵢ − |xᵢ − cᵢ| and w − |n·(x − c)| computed as
-    /// there; for the ball, instead of R − ‖x − c‖, (R² − ‖x − c‖²)/(2R) − 10⁻¹²R, which needs no square root
-    /// (R − ρ = (R² − ρ²)/(R + ρ) ≥ (R² − ρ²)/(2R) for ρ ≤ R, and the slack 10⁻¹²R exceeds the rounding of both
-    /// sides, so it stays below the a and b the exact test computes).
+    /// Bit l of the first mask set when lane l is outside (exactly `!`[`Region::inside`], NaN included; L ≤
+    /// 64), of the second when it is far from every face (module docs; computed only with `far`).
     #[inline(always)]
-    fn check<const L: usize>(&self, x: &[[f64; L]; N], dist: Option<&mut [f64; L]>) -> u64 {
-        let mut outside = 0u64;
+    fn check<const L: usize>(&self, x: &[[f64; L]; N], far: bool) -> (u64, u64) {
+        let (mut outside, mut farther) = (0u64, 0u64);
         match self {
-            LaneRegion::Ball { c, r2, inv_2r, slack } => {
+            LaneRegion::Ball { c, r2, far: f } => {
                 let mut s = [0.0; L];
                 for i in 0..N {
                     for l in 0..L {
@@ -177,28 +177,24 @@ impl<const N: usize> LaneRegion<N> {
                 for l in 0..L {
                     let inside = s[l] < *r2; // false for NaN
                     outside |= u64::from(!inside) << l;
-                }
-                if let Some(dist) = dist {
-                    for l in 0..L {
-                        dist[l] = (r2 - s[l]) * inv_2r - slack;
-                    }
+                    farther |= u64::from(far & (s[l] < *f)) << l;
                 }
             }
-            LaneRegion::Box { c, h } => {
-                let mut m = [f64::INFINITY; L];
+            LaneRegion::Box { c, h, far: f } => {
+                let mut all = [true; L];
                 for i in 0..N {
                     for l in 0..L {
                         let a = (x[i][l] - c[i]).abs();
                         let inside = a < h[i];
                         outside |= u64::from(!inside) << l;
-                        m[l] = m[l].min(h[i] - a);
+                        all[l] &= a < f[i];
                     }
                 }
-                if let Some(dist) = dist {
-                    *dist = m;
+                for l in 0..L {
+                    farther |= u64::from(far & all[l]) << l;
                 }
             }
-            LaneRegion::Slab { c, n, w } => {
+            LaneRegion::Slab { c, n, w, far: f } => {
                 let mut s = [0.0; L];
                 for i in 0..N {
                     for l in 0..L {
@@ -209,15 +205,11 @@ impl<const N: usize> LaneRegion<N> {
                 for l in 0..L {
                     let inside = s[l].abs() < *w;
                     outside |= u64::from(!inside) << l;
-                }
-                if let Some(dist) = dist {
-                    for l in 0..L {
-                        dist[l] = w - s[l].abs();
-                    }
+                    farther |= u64::from(far & (s[l].abs() < *f)) << l;
                 }
             }
         }
-        outside
+        (outside, farther)
     }
 }
 
@@ -283,15 +275,14 @@ struct Kernel<'a, 'j, S, const N: usize, const L: usize> {
     sched: &'j Schedule,
     region: Option<LaneRegion<N>>,
     bridge: bool,
-    skip_above: f64,
     basins: Vec<[f64; N]>,
     basin_r2: f64,
     normals: LaneNormals<L, ROWS>,
     brng: LaneRng<L>,
     x: [[f64; L]; N],
     prev: [[f64; L]; N],
-    /// Distance of each lane's position to the region's boundary (bridge pre-check).
-    dist: [f64; L],
+    /// Bit l set when lane l's position is far from every face (bridge pre-check).
+    far: u64,
     lanes: [LaneState; L],
     next_job: usize,
 }
@@ -305,13 +296,13 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             jobs.iter()
                 .all(|j| std::ptr::eq(j.plan, plan) && std::ptr::eq(j.schedule, sched))
         );
-        let region = plan.region.as_ref().map(LaneRegion::<N>::new);
-        let bridge = plan.bridge && region.is_some();
-        // 2δ₀δ₁ > this ⇒ every face's exponent 2ab/(v dt) exceeds NEGLIGIBLE_EXPONENT (a relative margin of
-        // 1e-9 absorbs the rounding of δ and of v̄); without a bound every inside step is tested exactly.
-        let skip_above = stepper
+        // Ends farther than D from a face give 2ab/(v dt) > 2D²/(v̄ dt) = NEGLIGIBLE_EXPONENT (module docs);
+        // without a variance bound no position is far and every inside step is tested exactly.
+        let d = stepper
             .variance_bound()
-            .map_or(f64::INFINITY, |v| NEGLIGIBLE_EXPONENT * v * sched.dt * (1.0 + 1e-9));
+            .map_or(f64::INFINITY, |v| (NEGLIGIBLE_EXPONENT * v * sched.dt / 2.0).sqrt());
+        let region = plan.region.as_ref().map(|r| LaneRegion::<N>::new(r, d));
+        let bridge = plan.bridge && region.is_some();
         let idle = LaneState {
             job: IDLE,
             k: 0,
@@ -327,14 +318,13 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             sched,
             region,
             bridge,
-            skip_above,
             basins: plan.basins.iter().map(|b| std::array::from_fn(|i| b[i])).collect(),
             basin_r2: plan.basin_radius * plan.basin_radius,
             normals: LaneNormals::new(LaneRng::from_lanes(std::array::from_fn(|_| path_rng(0, 0))).with_isa(isa)),
             brng: LaneRng::from_lanes(std::array::from_fn(|_| path_rng(0, 0))).with_isa(isa),
             x: [[0.0; L]; N],
             prev: [[0.0; L]; N],
-            dist: [0.0; L],
+            far: 0,
             lanes: [idle; L],
             next_job: 0,
         })
@@ -389,9 +379,8 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
             }
             if let Some(reg) = &self.region {
                 let one: [[f64; 1]; N] = std::array::from_fn(|i| [pos[i]]);
-                let mut d = [0.0];
-                reg.check(&one, Some(&mut d));
-                self.dist[l] = d[0];
+                let (_, far) = reg.check(&one, true);
+                self.far = (self.far & !(1 << l)) | (far << l);
             }
             self.normals.reseed_lane(l, &rng);
             self.brng.set_lane(l, &bridge_rng(job.seed, job.index));
@@ -509,7 +498,6 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
         }
         let blowup = self.plan.blowup;
         let watch = self.region.is_some() || !self.basins.is_empty();
-        let mut dist1 = [0.0; L];
         loop {
             // Steps until the next scheduled event of any running lane.
             let mut burst = usize::MAX;
@@ -554,15 +542,13 @@ impl<'a, 'j, S: LaneStep<N>, const N: usize, const L: usize> Kernel<'a, 'j, S, N
                     let mut hit = 0u64;
                     let mut outside = 0u64;
                     if let Some(reg) = &self.region {
-                        outside = reg.check(&x, self.bridge.then_some(&mut dist1));
+                        let far;
+                        (outside, far) = reg.check(&x, self.bridge);
                         let mut look = outside;
                         if self.bridge {
-                            for l in 0..L {
-                                let (d0, d1) = (self.dist[l], dist1[l]);
-                                let far = (d0 > 0.0) & (d1 > 0.0) & (2.0 * d0 * d1 > self.skip_above);
-                                look |= u64::from(!far) << l;
-                            }
-                            self.dist = dist1;
+                            // a step is skipped only when both its ends are far
+                            look |= !(self.far & far);
+                            self.far = far;
                         }
                         hit |= look & watch_exit;
                     }
