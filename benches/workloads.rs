@@ -9,7 +9,7 @@
 //!
 //! `whole`: whole-process wall times of `samsde run` (the binary of this build, output into a temporary
 //! folder, figures and files included) on W2 and W3 beside the whole numpy process (interpreter start
-//! included), W3 with the Brownian-bridge correction on against off, and the scale target of issue 12:
+//! included), W3 with the Brownian-bridge correction off and on in alternating pairs, and the scale target of issue 12:
 //! 10⁶ paths × 10³ steps of 2-D `sam_fullbatch` (W3's model with T = 1).
 
 use samsde::ensemble::{self, Ensemble, Entry, Plan, Region, Schedule};
@@ -304,10 +304,9 @@ fn wall(cmd: &mut Command) -> Option<f64> {
 fn whole_process(python: Option<&str>, reps: usize, threads: Option<usize>) {
     let exe = env!("CARGO_BIN_EXE_samsde");
     let out = std::env::temp_dir().join(format!("samsde-bench-{}", std::process::id()));
-    let cases: [(&str, &str, &[&str], Option<&str>); 4] = [
+    let cases: [(&str, &str, &[&str], Option<&str>); 3] = [
         ("W2", "models/w2.toml", &[], Some("W2")),
         ("W3", "models/w3.toml", &[], Some("W3")),
-        ("W3 bridge on", "models/w3.toml", &["--set", "exit.bridge=true"], None),
         (
             "scale 1e6x1e3",
             "models/w3.toml",
@@ -320,7 +319,6 @@ fn whole_process(python: Option<&str>, reps: usize, threads: Option<usize>) {
         "whole process (`samsde run`, output written to a temporary folder; numpy: `python3 bench/numpy_baseline.py NAME --reps 1`)"
     );
     println!("{:<14} {:>10} {:>10} {:>8}", "case", "samsde s", "numpy s", "ratio");
-    let mut medians = vec![];
     for (name, model, extra, np) in cases {
         let (mut ours, mut theirs) = (vec![], vec![]);
         for _ in 0..reps {
@@ -344,7 +342,6 @@ fn whole_process(python: Option<&str>, reps: usize, threads: Option<usize>) {
             v.get(v.len() / 2).copied()
         };
         let (o, t) = (med(&mut ours), med(&mut theirs));
-        medians.push(o);
         println!(
             "{name:<14} {:>10} {:>10} {:>8}",
             o.map_or("-".into(), |o| format!("{o:.2}")),
@@ -352,9 +349,28 @@ fn whole_process(python: Option<&str>, reps: usize, threads: Option<usize>) {
             o.zip(t).map_or("-".into(), |(o, t)| format!("{:.1}x", t / o))
         );
     }
-    if let (Some(off), Some(on)) = (medians[1], medians[2]) {
+    // The bridge's overhead from runs with it off and on alternating (pairs close in time see the same
+    // machine).
+    let (mut off, mut on) = (vec![], vec![]);
+    for _ in 0..reps.max(5) {
+        for (bridge, times) in [("false", &mut off), ("true", &mut on)] {
+            let mut c = Command::new(exe);
+            c.args(["run", "models/w3.toml", "--force", "--out"]).arg(&out);
+            c.args(["--set", &format!("exit.bridge={bridge}")]);
+            if let Some(t) = threads {
+                c.args(["--threads", &t.to_string()]);
+            }
+            times.extend(wall(&mut c));
+        }
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    if let (Some(off), Some(on)) = (med(&mut off), med(&mut on)) {
         println!(
-            "Brownian-bridge overhead on W3 (whole process, on vs off): {:+.0}%",
+            "Brownian-bridge overhead on W3 (whole process, {} alternating pairs, medians {off:.3} s off, {on:.3} s on): {:+.0}%",
+            reps.max(5),
             100.0 * (on / off - 1.0)
         );
     }
