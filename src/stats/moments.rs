@@ -479,18 +479,6 @@ mod tests {
     /// 256, by fewer and by no paths at all; merged after another block it equals the pushes merged.
     #[test]
     fn block_equals_pushing_point_by_point() {
-        let plan = crate::stepper::Plan {
-            start: vec![],
-            spread: 0.0,
-            saddle: vec![],
-            region: None,
-            bridge: false,
-            stop_on_exit: false,
-            basins: vec![],
-            basin_radius: 0.1,
-            stop_on_basin: false,
-            blowup: 1e12,
-        };
         for (d, empty_last) in [
             (1, true),
             (2, false),
@@ -500,9 +488,8 @@ mod tests {
             (FULL_COVARIANCE_MAX_DIM + 3, false),
         ] {
             let plan = crate::stepper::Plan {
-                start: vec![0.0; d],
                 saddle: (0..d).map(|i| 0.5 - i as f64).collect(),
-                ..plan.clone()
+                ..crate::stepper::Plan::at_origin(d)
             };
             let snaps = 6;
             let recs = block_records(256, d, snaps, empty_last);

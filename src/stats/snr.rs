@@ -418,18 +418,7 @@ mod tests {
                 Noise::isotropic(0.7, 3.0).unwrap(),
             )
             .unwrap();
-            let plan = crate::stepper::Plan {
-                start: vec![0.0; d],
-                spread: 0.0,
-                saddle: vec![0.0; d],
-                region: None,
-                bridge: false,
-                stop_on_exit: false,
-                basins: vec![],
-                basin_radius: 0.1,
-                stop_on_basin: false,
-                blowup: 1e12,
-            };
+            let plan = crate::stepper::Plan::at_origin(d);
             let snaps = 9;
             let mut rng = crate::brownian::path_rng(5, d as u64);
             let special = [0.0, 1e9, 1e-12, f64::NAN, f64::INFINITY];
@@ -532,18 +521,7 @@ mod tests {
         assert!(cached.probe.as_ref().unwrap().constant_trace.is_some());
         let mut fresh = SnrHistogram::new(&model);
         fresh.probe.as_mut().unwrap().constant_trace = None;
-        let plan = crate::stepper::Plan {
-            start: vec![0.0; 2],
-            spread: 0.0,
-            saddle: vec![0.0; 2],
-            region: None,
-            bridge: false,
-            stop_on_exit: false,
-            basins: vec![],
-            basin_radius: 0.1,
-            stop_on_basin: false,
-            blowup: 1e12,
-        };
+        let plan = crate::stepper::Plan::at_origin(2);
         let record = crate::stepper::PathRecord::new(2, 1);
         let view = PathView {
             index: 0,

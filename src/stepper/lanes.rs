@@ -32,6 +32,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Paths from the saddle at the origin of dimension d, no exit region, no basins (for tests of observers).
+    #[cfg(test)]
+    pub(crate) fn at_origin(d: usize) -> Plan {
+        Plan {
+            start: vec![0.0; d],
+            spread: 0.0,
+            saddle: vec![0.0; d],
+            region: None,
+            bridge: false,
+            stop_on_exit: false,
+            basins: vec![],
+            basin_radius: 0.1,
+            stop_on_basin: false,
+            blowup: 1e12,
+        }
+    }
     /// Whether a path that ends at `x` without reaching an attractor is trapped at the saddle: inside the exit
     /// region, or, without one, inside the ball of the basin radius around the saddle.
     pub fn trapped(&self, x: &[f64]) -> bool {
