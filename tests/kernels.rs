@@ -40,15 +40,7 @@ fn bits(r: &PathRecord) -> String {
 fn plans(d: usize, scale: f64) -> Vec<(&'static str, Plan, Schedule)> {
     let base = Plan {
         start: (0..d).map(|i| 0.05 * (i as f64 + 1.0)).collect(),
-        spread: 0.0,
-        saddle: vec![0.0; d],
-        region: None,
-        bridge: false,
-        stop_on_exit: false,
-        basins: vec![],
-        basin_radius: 0.1,
-        stop_on_basin: false,
-        blowup: 1e12,
+        ..Plan::at_origin(d)
     };
     let sched = Schedule::new(0.01, 3.0, 11);
     let ball = Region::ball(vec![0.0; d], scale).unwrap();

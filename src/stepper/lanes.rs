@@ -32,9 +32,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Paths from the saddle at the origin of dimension d, no exit region, no basins (for tests of observers).
-    #[cfg(test)]
-    pub(crate) fn at_origin(d: usize) -> Plan {
+    /// Paths from the saddle at the origin of dimension d: no spread, no exit region, no basins, blow-up at
+    /// 1e12 (a base to change fields of, e.g. in tests).
+    pub fn at_origin(d: usize) -> Plan {
         Plan {
             start: vec![0.0; d],
             spread: 0.0,
